@@ -198,3 +198,26 @@ def test_select_never_picks_zero_probability():
     allocation = np.tile([0.0, 1.0, 0.0], (1000, 1))
     chosen = mosaic.select(allocation, np.random.default_rng(1))
     assert np.all(chosen == 1)
+
+
+def test_allocation_without_hand_case():
+    rewards, log_p_ref, log_p_gen = hand_case()
+    counterfactual = mosaic.allocation_without(rewards, log_p_ref, log_p_gen, tau=1.0)
+    # Without advertiser 1: exp(s − r_1) = (0.5, 1, 6); without advertiser 2: (0.5, 2, 2).
+    np.testing.assert_allclose(counterfactual[:, 0], np.array([0.5, 1.0, 6.0]) / 7.5, atol=1e-12)
+    np.testing.assert_allclose(counterfactual[:, 1], np.array([0.5, 2.0, 2.0]) / 4.5, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(instances)
+def test_incremental_value_covers_payment(instance):
+    """Truthful MOSAIC never charges more than the incremental expected reward it delivers."""
+    n_candidates, n_advertisers, tau, seed, negative = instance
+    rng = np.random.default_rng(seed)
+    rewards = rng.uniform(-1.0 if negative else 0.0, 2.0, size=(n_candidates, n_advertisers))
+    log_p_ref = rng.normal(size=n_candidates)
+    log_p_gen = rng.normal(size=n_candidates)
+    outcome = mosaic.run_auction(rewards, log_p_ref, log_p_gen, tau)
+    counterfactual = mosaic.allocation_without(rewards, log_p_ref, log_p_gen, tau)
+    incremental = outcome.allocation @ rewards - np.einsum("mn,mn->n", counterfactual, rewards)
+    assert np.all(incremental >= outcome.payments - 1e-9)

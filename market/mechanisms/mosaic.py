@@ -45,7 +45,9 @@ from dataclasses import dataclass, fields
 import numpy as np
 from scipy.special import logsumexp
 
-__all__ = ["MosaicOutcome", "run_auction", "select"]
+from market.sampling import categorical
+
+__all__ = ["MosaicOutcome", "allocation_without", "run_auction", "select"]
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,21 @@ def run_auction(rewards, log_p_ref, log_p_gen, tau):
     return outcome
 
 
+def allocation_without(rewards, log_p_ref, log_p_gen, tau):
+    """Return each advertiser's counterfactual allocation q^{−i}, shape (Q, M, n).
+
+    q^{−i} = softmax_j(s_j − r_i(y_j)/τ) is the allocation over the same
+    candidates with advertiser i's rewards removed, the allocation behind
+    Φ_{−i}. Σ_j (q_j − q^{−i}_j) r_i(y_j) is then i's incremental expected
+    reward from taking part.
+    """
+    rewards, log_p_ref, log_p_gen, single = _auction_iv(rewards, log_p_ref, log_p_gen, tau)
+    scores = rewards.sum(axis=2) / tau + log_p_ref - log_p_gen
+    reduced = scores[:, :, None] - rewards / tau
+    counterfactual = np.exp(reduced - logsumexp(reduced, axis=1, keepdims=True))
+    return counterfactual[0] if single else counterfactual
+
+
 def select(allocation, rng):
     """Draw the returned candidate J ~ Categorical(q) for each query.
 
@@ -156,11 +173,7 @@ def select(allocation, rng):
     single = allocation.ndim == 1
     allocation = np.atleast_2d(allocation)
 
-    # Inverse CDF: the first index whose cumulative probability exceeds u.
-    cumulative = np.cumsum(allocation, axis=1)
-    uniforms = rng.random(allocation.shape[0]) * cumulative[:, -1]
-    chosen = (cumulative <= uniforms[:, None]).sum(axis=1)
-    chosen = np.minimum(chosen, allocation.shape[1] - 1)
+    chosen = categorical(allocation, rng)
     return chosen[0] if single else chosen
 
 

@@ -1,0 +1,286 @@
+"""The market model: users, advertisers and chatbot platforms over rounds.
+
+One round (a week) runs five steps in a fixed order:
+
+1. queries: every user with a platform sends its queries, routed among the
+   platforms it holds (`agents.users`);
+2. auctions: each platform serves its queries through its mechanism, with
+   each advertiser's spend capped at its round budget (`agents.platforms`);
+3. advertisers: pacing and participation update from the round's spend and
+   incremental value (`agents.advertisers`);
+4. users: satisfaction, public reputation, then membership revisions;
+5. platforms: the round's accounts (revenue, inference cost, profit,
+   welfare, KL, participation), then data collection.
+
+All randomness comes from the model's numpy Generator (``rng=``), so a seed
+fixes the whole trajectory.
+"""
+
+import logging
+
+import mesa
+import numpy as np
+
+from agents.advertisers import Advertiser, AdvertiserBook
+from agents.platforms import Platform, Service
+from agents.users import User, UserPopulation
+from market import replies
+from market.scenario import Scenario, default_scenario
+from market.world import build_world
+
+__all__ = ["PLATFORM_COLUMNS", "MarketModel"]
+
+logger = logging.getLogger(__name__)
+
+PLATFORM_COLUMNS = (
+    "round",
+    "platform",
+    "auction",
+    "membership_share",
+    "query_share",
+    "queries",
+    "ad_revenue",
+    "subscription_revenue",
+    "revenue",
+    "inference_cost",
+    "profit",
+    "forward_passes_per_query",
+    "mean_user_utility",
+    "user_welfare",
+    "mean_kl",
+    "sponsored_share",
+    "advertiser_value",
+    "advertiser_incremental_value",
+    "advertiser_surplus",
+    "participation",
+    "tau",
+)
+
+
+class MarketModel(mesa.Model):
+    """A two-sided market of chatbot platforms, users and advertisers.
+
+    Parameters
+    ----------
+    scenario : market.scenario.Scenario, optional
+        Every parameter of the run; the built-in default scenario if omitted.
+    rng : int or numpy.random.Generator, optional
+        Seed of the run; ``scenario.seed`` if omitted.
+    """
+
+    def __init__(self, *, scenario=None, rng=None):
+        scenario = default_scenario() if scenario is None else scenario
+        if not isinstance(scenario, Scenario):
+            raise TypeError(f"scenario must be a market.scenario.Scenario, got {type(scenario).__name__}")
+        super().__init__(rng=scenario.seed if rng is None else rng)
+        # Mesa 3.5 reserves `Model.scenario` for its experimental Scenario class.
+        self.parameters = scenario
+
+        # The world: categories and brands in the intent space.
+        self.world = build_world(scenario.embedding, scenario.advertisers, self.rng)
+
+        # Platforms, in scenario order.
+        configs = list(scenario.platforms)
+        Platform.create_agents(self, len(configs), config=configs, index=np.arange(len(configs)))
+        self.platforms = sorted(self.agents_by_type[Platform], key=lambda platform: platform.index)
+
+        # Users: batch state in arrays, one Mesa agent per user for identity.
+        shares = np.array([config.initial_share for config in configs])
+        quality = np.array([config.base_quality for config in configs])
+        self.users = UserPopulation(scenario.users, shares, quality, self.world.n_categories, self.rng)
+        User.create_agents(self, scenario.users.count, index=np.arange(scenario.users.count))
+
+        # Advertisers: one per brand.
+        self.advertisers = AdvertiserBook(
+            scenario.advertisers, self.world.n_brands, scenario.users.count, len(configs)
+        )
+        Advertiser.create_agents(self, self.world.n_brands, brand=np.arange(self.world.n_brands))
+
+        # Data collection: model-level totals and a tidy table, one row per platform and round.
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "outside_share": lambda model: model.outside_share,
+                "user_welfare": lambda model: sum(p.accounts["user_welfare"] for p in model.platforms),
+                "advertiser_surplus": lambda model: sum(p.accounts["advertiser_surplus"] for p in model.platforms),
+            },
+            tables={"platforms": list(PLATFORM_COLUMNS)},
+        )
+        self._account_platforms(queries=None, service=None)
+        self._collect()
+
+    @property
+    def round(self):
+        """Rounds played so far."""
+        return self.steps
+
+    @property
+    def outside_share(self):
+        """Share of users who hold no platform."""
+        if self.users.n_users == 0:
+            return float("nan")
+        return float(1.0 - self.users.members.any(axis=1).mean())
+
+    def step(self):
+        """Play one round: queries → auctions → advertisers → users → platforms."""
+        queries = self.users.draw_queries(self.world.centroids, self.parameters.embedding.intent_spread, self.rng)
+        service, reached_share = self._run_auctions(queries)
+        self._settle_advertisers(queries, service, reached_share)
+
+        self.users.update_satisfaction(queries, service.utility)
+        self.users.update_reputation()
+        self.users.revise_memberships(self.rng)
+
+        self._account_platforms(queries, service)
+        self._collect()
+
+    def _run_auctions(self, queries):
+        """Serve every query and cap each brand's spend at its round budget.
+
+        Queries are processed in a random order. While some brand's cumulative
+        spend in that order exceeds its budget, the brand is removed from the
+        query where that happens and every later one, and those queries are
+        served again. Cut-off positions only move earlier, so this ends.
+
+        Returns the service and, per brand, the share of its eligible queries
+        that came before its cut-off.
+        """
+        n_queries, budget = len(queries), self.advertisers.budget
+        relevances = replies.relevance(queries.intents, self.world.centres, self.world.reaches)
+        eligible = self.advertisers.eligibility(queries.platform, self.rng)
+        first_eligible = eligible.copy()
+
+        service = Service.empty(n_queries, self.world.n_brands)
+        self._serve(service, queries, relevances, eligible, np.arange(n_queries))
+
+        order = self.rng.permutation(n_queries)
+        position = np.empty(n_queries, dtype=int)
+        position[order] = np.arange(n_queries)
+        cutoff = np.full(self.world.n_brands, n_queries)
+        while True:
+            cumulative = np.cumsum(service.payments[order], axis=0)
+            over = cumulative > budget[None, :]
+            first_over = np.where(over.any(axis=0), over.argmax(axis=0), n_queries)
+            new_cutoff = np.minimum(cutoff, first_over)
+            if np.array_equal(new_cutoff, cutoff):
+                break
+            cutoff = new_cutoff
+            removed = eligible & (position[:, None] >= cutoff[None, :])
+            eligible &= ~removed
+            affected = np.flatnonzero(removed.any(axis=1))
+            logger.debug("round %d: budget cap re-serves %d queries", self.round + 1, affected.size)
+            self._serve(service, queries, relevances, eligible, affected)
+
+        reached = (first_eligible & (position[:, None] < cutoff[None, :])).sum(axis=0)
+        offered = first_eligible.sum(axis=0)
+        reached_share = np.divide(reached, offered, out=np.ones(self.world.n_brands), where=offered > 0)
+        return service, reached_share
+
+    def _serve(self, service, queries, relevances, eligible, index):
+        """Serve queries ``index`` on their platforms and write the results into ``service``."""
+        for platform in self.platforms:
+            rows = index[queries.platform[index] == platform.index]
+            if rows.size == 0:
+                continue
+            result = platform.serve(
+                queries.intents[rows],
+                queries.category[rows],
+                relevances[rows],
+                eligible[rows],
+                self.world,
+                self.parameters.utility,
+                self.rng,
+            )
+            service.assign(rows, result)
+
+    def _settle_advertisers(self, queries, service, reached_share):
+        """Pass each brand's spend and incremental value per platform to the advertiser book."""
+        n_platforms = len(self.platforms)
+        spend = np.zeros((self.world.n_brands, n_platforms))
+        incremental = np.zeros((self.world.n_brands, n_platforms))
+        for platform in self.platforms:
+            rows = queries.platform == platform.index
+            spend[:, platform.index] = service.payments[rows].sum(axis=0)
+            incremental[:, platform.index] = service.incremental_value[rows].sum(axis=0)
+        self.advertisers.settle(spend, incremental, reached_share, self.round)
+
+    def _account_platforms(self, queries, service):
+        """Store each platform's accounts for the round just played (NaN money before round 1)."""
+        n_users = max(self.users.n_users, 1)
+        members = self.users.members.sum(axis=0)
+        total_queries = 0 if queries is None else len(queries)
+        for platform in self.platforms:
+            config = platform.config
+            accounts = {
+                "membership_share": members[platform.index] / n_users,
+                "tau": platform.tau if config.auction == "mosaic" else float("nan"),
+                "participation": (
+                    float(self.advertisers.active[:, platform.index].mean())
+                    if config.auction != "none" and self.world.n_brands
+                    else float("nan")
+                ),
+            }
+            if queries is None:
+                accounts.update(dict.fromkeys(PLATFORM_COLUMNS[4:19], float("nan")))
+                accounts.update(user_welfare=0.0, advertiser_surplus=0.0)
+            else:
+                rows = queries.platform == platform.index
+                accounts.update(platform_accounts(platform, service, rows, members[platform.index], total_queries))
+            platform.accounts = accounts
+
+    def _collect(self):
+        self.datacollector.collect(self)
+        for platform in self.platforms:
+            row = {"round": self.round, "platform": platform.name, "auction": platform.config.auction}
+            row.update({column: platform.accounts[column] for column in PLATFORM_COLUMNS[3:]})
+            self.datacollector.add_table_row("platforms", row)
+
+    def timeseries(self):
+        """Return the tidy per-round table, with the outside option as a row per round."""
+        table = self.datacollector.get_table_dataframe("platforms")
+        outside = self.datacollector.get_model_vars_dataframe()["outside_share"]
+        outside_rows = table.groupby("round", as_index=False).first()[["round"]]
+        outside_rows["platform"] = "outside"
+        outside_rows["auction"] = "outside"
+        outside_rows["membership_share"] = outside.to_numpy()[: len(outside_rows)]
+        return (
+            _concat(table, outside_rows)
+            .sort_values(["round", "platform"], kind="stable")
+            .reset_index(drop=True)
+        )
+
+
+def platform_accounts(platform, service, rows, n_members, total_queries):
+    """Return one platform's accounts for a round from the service of its queries ``rows``."""
+    config = platform.config
+    n_queries = int(rows.sum())
+    payments = service.payments[rows]
+    ad_revenue = float(payments.sum())
+    subscription_revenue = float(n_members * config.paying_share * config.subscription_price)
+    forward_passes = float(service.forward_passes[rows].sum())
+    inference_cost = forward_passes * platform.cost_per_pass
+    incremental_value = float(service.incremental_value[rows].sum())
+    utility = service.utility[rows]
+    per_query = (lambda values: float(values.mean())) if n_queries else (lambda values: float("nan"))
+    return {
+        "query_share": n_queries / total_queries if total_queries else float("nan"),
+        "queries": n_queries,
+        "ad_revenue": ad_revenue,
+        "subscription_revenue": subscription_revenue,
+        "revenue": ad_revenue + subscription_revenue,
+        "inference_cost": inference_cost,
+        "profit": ad_revenue + subscription_revenue - inference_cost,
+        "forward_passes_per_query": per_query(service.forward_passes[rows]),
+        "mean_user_utility": per_query(utility),
+        "user_welfare": float(utility.sum()),
+        "mean_kl": per_query(service.kl[rows]),
+        "sponsored_share": per_query(service.sponsored[rows]),
+        "advertiser_value": float(service.value[rows].sum()),
+        "advertiser_incremental_value": incremental_value,
+        "advertiser_surplus": incremental_value - ad_revenue,
+    }
+
+
+def _concat(*frames):
+    import pandas as pd
+
+    return pd.concat(frames, ignore_index=True)
