@@ -85,6 +85,7 @@ class AdvertiserBook:
         self.spend_history = np.zeros((config.window, n_brands, n_platforms))
         self.value_history = np.zeros((config.window, n_brands, n_platforms))
         self.return_on_spend = np.full((n_brands, n_platforms), np.inf)
+        self.last_spend = np.zeros((n_brands, n_platforms))
 
     def eligibility(self, query_platform, rng):
         """Return which brands enter each query's auction, shape (Q, B).
@@ -108,6 +109,7 @@ class AdvertiserBook:
             The round just played, counting from 0.
         """
         config = self.config
+        self.last_spend = spend
 
         # Pacing toward the spend the brand would have reached without the cap.
         projected = spend.sum(axis=1) / np.maximum(reached_share, 1e-9)

@@ -26,6 +26,7 @@ user. The rules, in the order the model applies them each round:
 import mesa
 import networkx as nx
 import numpy as np
+import scipy.sparse
 
 from market.sampling import categorical
 from market.world import sample_near
@@ -141,7 +142,8 @@ class UserPopulation:
         n_platforms = self.members.shape[1]
         cell = queries.user * n_platforms + queries.platform
         size = self.n_users * n_platforms
-        totals = np.bincount(cell, weights=utility, minlength=size).reshape(self.n_users, n_platforms)
+        # An empty weighted bincount comes back as int64, hence the cast.
+        totals = np.bincount(cell, weights=utility, minlength=size).astype(float).reshape(self.n_users, n_platforms)
         counts = np.bincount(cell, minlength=size).reshape(self.n_users, n_platforms)
 
         used = counts > 0
@@ -201,7 +203,7 @@ class UserPopulation:
 def neighbour_matrix(n_users, neighbours, rewiring, rng):
     """Return the Watts–Strogatz small-world graph on the users as a sparse CSR adjacency."""
     if n_users == 0:
-        return nx.to_scipy_sparse_array(nx.empty_graph(0), format="csr")
+        return scipy.sparse.csr_array((0, 0))
     degree = min(neighbours, n_users - 1 - (n_users - 1) % 2)
     seed = int(rng.integers(2**32))
     if degree <= 0:

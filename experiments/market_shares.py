@@ -135,7 +135,7 @@ def plot_shares(timeseries, path):
 def plot_economics(timeseries, path):
     """Plot revenue and inference cost per round, and cumulative profit, per platform."""
     played = timeseries[(timeseries["round"] >= 1) & (timeseries["platform"] != "outside")]
-    figure = Figure(figsize=(11, 4.2))
+    figure = Figure(figsize=(11, 5.2))
     flow_axis, profit_axis = figure.subplots(1, 2, sharex=True)
     colours = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
     for colour, (name, rows) in zip(colours, played.groupby("platform", sort=False)):
@@ -148,14 +148,16 @@ def plot_economics(timeseries, path):
                   title="Revenue (ads + subscriptions) vs inference cost")
     profit_axis.axhline(0.0, color="black", linewidth=0.6)
     profit_axis.set(xlabel="round (week)", ylabel="cumulative profit (dollars)", title="Cumulative profit")
-    flow_axis.legend(loc="best", fontsize=7)
+    # Below the axes: the cost and revenue lines span the whole height of the panel.
+    flow_axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=7)
     profit_axis.legend(loc="best", fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
 
 
-def print_table(summary, stream=sys.stdout):
+def print_table(summary, stream=None):
     """Print the headline table: shares and per-round money per platform."""
+    stream = sys.stdout if stream is None else stream
     rounds = max(summary["rounds_completed"], 1)
     header = f"{'platform':<12}{'auction':<11}{'share r0':>9}{'final':>8}{'revenue/rd':>12}{'cost/rd':>11}{'profit/rd':>12}{'utility':>9}"
     print(header, file=stream)

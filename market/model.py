@@ -145,6 +145,8 @@ class MarketModel(mesa.Model):
         that came before its cut-off.
         """
         n_queries, budget = len(queries), self.advertisers.budget
+        if n_queries == 0:
+            return Service.empty(0, self.world.n_brands), np.ones(self.world.n_brands)
         relevances = replies.relevance(queries.intents, self.world.centres, self.world.reaches)
         eligible = self.advertisers.eligibility(queries.platform, self.rng)
         first_eligible = eligible.copy()

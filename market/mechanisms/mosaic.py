@@ -11,7 +11,8 @@ r_i(x, y_j) in dollars. With temperature τ > 0 (dollars) the mechanism targets
 
     π^*(y) = π_{ref}(y) \exp(r(y)/τ) / Z,\qquad r = \sum_i r_i,
 
-the maximiser of E_π[r] − τ KL(π ‖ π_ref) (Peters & Schaal 2007).
+the maximiser of E_π[r] − τ KL(π ‖ π_ref) (the standard closed form of the
+KL-regularised optimum).
 
 Allocation (self-normalised importance resampling toward π*):
 

@@ -1,0 +1,174 @@
+"""Market model: reproducibility, invariants, budgets and user dynamics."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from agents.advertisers import Advertiser
+from agents.platforms import Platform
+from agents.users import User
+from market.model import MarketModel
+from market.scenario import default_scenario
+
+SMALL = {"users.count": 1500, "rounds": 8}
+
+
+def small_scenario(**overrides):
+    return default_scenario().with_overrides({**SMALL, **overrides})
+
+
+def run(scenario, rounds=None):
+    model = MarketModel(scenario=scenario)
+    for _ in range(scenario.rounds if rounds is None else rounds):
+        model.step()
+    return model
+
+
+def test_same_seed_same_timeseries():
+    first = run(small_scenario(seed=7)).timeseries()
+    second = run(small_scenario(seed=7)).timeseries()
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_different_seeds_differ():
+    first = run(small_scenario(seed=7)).timeseries()
+    second = run(small_scenario(seed=8)).timeseries()
+    assert not first["membership_share"].equals(second["membership_share"])
+
+
+def test_rng_argument_overrides_seed():
+    scenario = small_scenario(seed=7)
+    first = MarketModel(scenario=scenario, rng=99)
+    second = MarketModel(scenario=scenario.with_overrides({"seed": 99}))
+    first.step()
+    second.step()
+    pd.testing.assert_frame_equal(first.timeseries(), second.timeseries())
+
+
+def test_agents_are_mesa_agents():
+    model = MarketModel(scenario=small_scenario())
+    assert len(model.agents_by_type[User]) == 1500
+    assert len(model.agents_by_type[Advertiser]) == model.world.n_brands == 30
+    assert len(model.agents_by_type[Platform]) == 3
+    user = model.agents_by_type[User][0]
+    assert set(user.memberships) <= {"mosaic", "embedding", "ad_free"}
+
+
+def test_shares_and_memberships_consistent():
+    model = MarketModel(scenario=small_scenario())
+    for _ in range(6):
+        model.step()
+        members = model.users.members
+        held = members.sum(axis=1)
+        table = model.timeseries()
+        latest = table[table["round"] == model.round].set_index("platform")
+        assert np.all(held <= model.users.capacity)
+        assert np.all((held <= 1) | (model.users.capacity >= 2))
+        assert latest["membership_share"].between(0, 1).all()
+        assert latest.loc["outside", "membership_share"] == pytest.approx(1 - members.any(axis=1).mean())
+        for platform in model.platforms:
+            assert latest.loc[platform.name, "membership_share"] == pytest.approx(members[:, platform.index].mean())
+        query_shares = latest.drop("outside")["query_share"]
+        assert query_shares.sum() == pytest.approx(1.0)
+
+
+def test_queries_only_from_members():
+    model = MarketModel(scenario=small_scenario())
+    queries = model.users.draw_queries(model.world.centroids, 0.5, model.rng)
+    assert np.all(model.users.members[queries.user, queries.platform])
+
+
+def test_spend_never_exceeds_budget():
+    # A budget small enough that the cap binds in every round.
+    scenario = small_scenario(**{"advertisers.budget_per_1000_users": 0.5})
+    model = MarketModel(scenario=scenario)
+    capped_rounds = 0
+    for _ in range(6):
+        model.step()
+        spend = model.advertisers.last_spend.sum(axis=1)
+        assert np.all(spend <= model.advertisers.budget + 1e-12)
+        capped_rounds += np.any(spend > 0.9 * model.advertisers.budget)
+    assert capped_rounds == 6
+
+
+def test_pacing_throttles_under_tight_budget():
+    scenario = small_scenario(**{"advertisers.budget_per_1000_users": 0.5})
+    model = run(scenario, rounds=6)
+    assert model.advertisers.pacing.min() < 0.5
+    loose = run(small_scenario(**{"advertisers.budget_per_1000_users": 1e6}), rounds=3)
+    assert np.all(loose.advertisers.pacing == 1.0)
+
+
+def test_advertisers_leave_below_hurdle_and_return():
+    scenario = small_scenario(
+        **{"advertisers.hurdle": 1e6, "advertisers.window": 2, "advertisers.cooldown": 3}
+    )
+    model = MarketModel(scenario=scenario)
+    mosaic = model.platforms[0]
+    participation = []
+    for _ in range(8):
+        model.step()
+        participation.append(mosaic.accounts["participation"])
+    # Full window after round 2: brands that spent leave, and return three rounds later.
+    assert participation[0] == 1.0
+    assert participation[1] < 0.5
+    assert participation[4] > participation[1]
+
+
+def test_forward_pass_accounting():
+    model = run(small_scenario(), rounds=1)
+    accounts = {platform.name: platform.accounts for platform in model.platforms}
+    tokens = model.parameters.platforms[0].reply_tokens
+    assert accounts["ad_free"]["forward_passes_per_query"] == tokens
+    assert accounts["embedding"]["forward_passes_per_query"] == tokens + 1
+    # M·(L + n + 1) with n between 0 and the 5 brands of a category.
+    mosaic = accounts["mosaic"]["forward_passes_per_query"]
+    assert 20 * (tokens + 1) <= mosaic <= 20 * (tokens + 6)
+    cost_per_pass = model.parameters.platforms[0].cost_per_query / tokens
+    expected_cost = mosaic * accounts["mosaic"]["queries"] * cost_per_pass
+    assert accounts["mosaic"]["inference_cost"] == pytest.approx(expected_cost)
+
+
+def test_kl_only_on_mosaic():
+    model = run(small_scenario(), rounds=1)
+    accounts = {platform.name: platform.accounts for platform in model.platforms}
+    assert accounts["mosaic"]["mean_kl"] > 0
+    assert accounts["embedding"]["mean_kl"] == 0
+    assert accounts["ad_free"]["mean_kl"] == 0
+    assert accounts["ad_free"]["ad_revenue"] == 0
+
+
+def test_worse_platform_loses_users():
+    scenario = small_scenario(**{"rounds": 20, "platforms.embedding.base_quality": -1.5})
+    table = run(scenario).timeseries()
+    share = table[table["platform"] == "embedding"]
+    slope = stats.linregress(share["round"], share["membership_share"]).slope
+    assert slope < 0
+
+
+def test_no_ads_keeps_shares_near_start():
+    """With every platform ad-free, the default base qualities hold the round-0 shares."""
+    scenario = default_scenario().with_overrides(
+        {
+            "users.count": 3000,
+            "rounds": 30,
+            "seed": 1,
+            "platforms.mosaic.auction": "none",
+            "platforms.embedding.auction": "none",
+        }
+    )
+    table = run(scenario).timeseries()
+    start = table[table["round"] == 0].set_index("platform")["membership_share"]
+    end = table[table["round"] == 30].set_index("platform")["membership_share"]
+    assert (end - start).abs().max() < 0.08
+
+
+def test_zero_users_runs():
+    model = run(small_scenario(**{"users.count": 0}), rounds=2)
+    assert model.timeseries()["queries"].fillna(0).sum() == 0
+
+
+def test_single_user_runs():
+    model = run(small_scenario(**{"users.count": 1}), rounds=3)
+    assert model.users.members.shape == (1, 3)
