@@ -1,6 +1,6 @@
 r"""Advertisers: one per brand, with budgets, pacing and participation.
 
-Each `Advertiser` is a Mesa agent holding its brand's identity; budgets,
+Each `Advertiser` is a Mesa agent that stores its brand's identity. Budgets,
 pacing rates and per-platform participation live in the arrays of
 `AdvertiserBook`, one row per brand. Reports are truthful: a participating
 advertiser reports its true reward function to MOSAIC and its true centre,

@@ -65,12 +65,11 @@ class Service:
     @classmethod
     def empty(cls, n_queries, n_brands):
         """Return a zero-filled service for ``n_queries`` queries."""
-        per_brand = lambda: np.zeros((n_queries, n_brands))  # noqa: E731
         return cls(
             utility=np.zeros(n_queries),
-            payments=per_brand(),
-            value=per_brand(),
-            incremental_value=per_brand(),
+            payments=np.zeros((n_queries, n_brands)),
+            value=np.zeros((n_queries, n_brands)),
+            incremental_value=np.zeros((n_queries, n_brands)),
             kl=np.zeros(n_queries),
             forward_passes=np.zeros(n_queries),
             sponsored=np.zeros(n_queries, dtype=bool),
@@ -133,7 +132,7 @@ class Platform(mesa.Agent):
         return service
 
     def _serve_plain(self, slots, world, weights, rng):
-        """One reply from π_ref, with the organic value of its mentions."""
+        """Draw one reply from π_ref and compute the organic value of its mentions."""
         n_queries = slots.brands.shape[0]
         prior = world.priors[slots.brands]
         reply = replies.sample_replies(prior, 1, rng)

@@ -1,6 +1,6 @@
 r"""Chatbot users: demand, satisfaction and platform choice.
 
-Each `User` is a Mesa agent that holds its identity; the state a round updates
+Each `User` is a Mesa agent that stores its identity. The state a round updates
 for all users at once lives in the arrays of `UserPopulation`, one row per
 user. The rules, in the order the model applies them each round:
 
@@ -216,7 +216,7 @@ def neighbour_matrix(n_users, neighbours, rewiring, rng):
 def initial_memberships(shares, capacity, rng):
     """Assign round-0 platforms: a main one with probability ``shares[p]``, else none.
 
-    A multi-homing user (capacity >= 2) with a main platform also holds a
+    A multi-homing user (capacity >= 2) with a main platform also joins a
     second one, drawn in proportion to the other platforms' shares.
     """
     n_users, n_platforms = capacity.size, shares.size

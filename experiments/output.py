@@ -31,7 +31,7 @@ def prepare_output(path, expected_files, overwrite):
     existing = [name for name in expected_files if (path / name).exists()]
     if existing and not overwrite:
         raise OutputError(
-            f"{path} already holds results ({', '.join(existing)}); pass --overwrite to replace them "
+            f"{path} already contains results ({', '.join(existing)}); pass --overwrite to replace them "
             "or choose another folder with --out"
         )
     path.mkdir(parents=True, exist_ok=True)

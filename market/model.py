@@ -20,6 +20,7 @@ import logging
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from agents.advertisers import Advertiser, AdvertiserBook
 from agents.platforms import Platform, Service
@@ -28,15 +29,15 @@ from market import replies
 from market.scenario import Scenario, default_scenario
 from market.world import build_world
 
-__all__ = ["PLATFORM_COLUMNS", "MarketModel"]
+__all__ = ["FLOW_COLUMNS", "PLATFORM_COLUMNS", "STATE_COLUMNS", "MarketModel"]
 
 logger = logging.getLogger(__name__)
 
-PLATFORM_COLUMNS = (
-    "round",
-    "platform",
-    "auction",
-    "membership_share",
+# Columns of the per-round platform table: identity, state at the end of the
+# round, then the round's flows (empty at round 0, before anything is served).
+IDENTITY_COLUMNS = ("round", "platform", "auction")
+STATE_COLUMNS = ("membership_share", "participation", "tau")
+FLOW_COLUMNS = (
     "query_share",
     "queries",
     "ad_revenue",
@@ -52,9 +53,8 @@ PLATFORM_COLUMNS = (
     "advertiser_value",
     "advertiser_incremental_value",
     "advertiser_surplus",
-    "participation",
-    "tau",
 )
+PLATFORM_COLUMNS = IDENTITY_COLUMNS + STATE_COLUMNS + FLOW_COLUMNS
 
 
 class MarketModel(mesa.Model):
@@ -206,7 +206,7 @@ class MarketModel(mesa.Model):
         self.advertisers.settle(spend, incremental, reached_share, self.round)
 
     def _account_platforms(self, queries, service):
-        """Store each platform's accounts for the round just played (NaN money before round 1)."""
+        """Store each platform's accounts for the round just played (flows are NaN at round 0)."""
         n_users = max(self.users.n_users, 1)
         members = self.users.members.sum(axis=0)
         total_queries = 0 if queries is None else len(queries)
@@ -222,8 +222,7 @@ class MarketModel(mesa.Model):
                 ),
             }
             if queries is None:
-                accounts.update(dict.fromkeys(PLATFORM_COLUMNS[4:19], float("nan")))
-                accounts.update(user_welfare=0.0, advertiser_surplus=0.0)
+                accounts.update(dict.fromkeys(FLOW_COLUMNS, float("nan")))
             else:
                 rows = queries.platform == platform.index
                 accounts.update(platform_accounts(platform, service, rows, members[platform.index], total_queries))
@@ -233,7 +232,7 @@ class MarketModel(mesa.Model):
         self.datacollector.collect(self)
         for platform in self.platforms:
             row = {"round": self.round, "platform": platform.name, "auction": platform.config.auction}
-            row.update({column: platform.accounts[column] for column in PLATFORM_COLUMNS[3:]})
+            row.update({column: platform.accounts[column] for column in STATE_COLUMNS + FLOW_COLUMNS})
             self.datacollector.add_table_row("platforms", row)
 
     def timeseries(self):
@@ -244,11 +243,8 @@ class MarketModel(mesa.Model):
         outside_rows["platform"] = "outside"
         outside_rows["auction"] = "outside"
         outside_rows["membership_share"] = outside.to_numpy()[: len(outside_rows)]
-        return (
-            _concat(table, outside_rows)
-            .sort_values(["round", "platform"], kind="stable")
-            .reset_index(drop=True)
-        )
+        combined = pd.concat([table, outside_rows], ignore_index=True)
+        return combined.sort_values(["round", "platform"], kind="stable").reset_index(drop=True)
 
 
 def platform_accounts(platform, service, rows, n_members, total_queries):
@@ -262,7 +258,6 @@ def platform_accounts(platform, service, rows, n_members, total_queries):
     inference_cost = forward_passes * platform.cost_per_pass
     incremental_value = float(service.incremental_value[rows].sum())
     utility = service.utility[rows]
-    per_query = (lambda values: float(values.mean())) if n_queries else (lambda values: float("nan"))
     return {
         "query_share": n_queries / total_queries if total_queries else float("nan"),
         "queries": n_queries,
@@ -271,18 +266,17 @@ def platform_accounts(platform, service, rows, n_members, total_queries):
         "revenue": ad_revenue + subscription_revenue,
         "inference_cost": inference_cost,
         "profit": ad_revenue + subscription_revenue - inference_cost,
-        "forward_passes_per_query": per_query(service.forward_passes[rows]),
-        "mean_user_utility": per_query(utility),
+        "forward_passes_per_query": _mean(service.forward_passes[rows]),
+        "mean_user_utility": _mean(utility),
         "user_welfare": float(utility.sum()),
-        "mean_kl": per_query(service.kl[rows]),
-        "sponsored_share": per_query(service.sponsored[rows]),
+        "mean_kl": _mean(service.kl[rows]),
+        "sponsored_share": _mean(service.sponsored[rows]),
         "advertiser_value": float(service.value[rows].sum()),
         "advertiser_incremental_value": incremental_value,
         "advertiser_surplus": incremental_value - ad_revenue,
     }
 
 
-def _concat(*frames):
-    import pandas as pd
-
-    return pd.concat(frames, ignore_index=True)
+def _mean(values):
+    """Return the mean of ``values``, or NaN when there are none."""
+    return float(values.mean()) if values.size else float("nan")

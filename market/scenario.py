@@ -40,7 +40,7 @@ class ScenarioError(ValueError):
 
 
 def _param(default, low=None, high=None, choices=None, help=""):
-    """A dataclass field with its allowed range or choices for validation."""
+    """Create a dataclass field that carries its allowed range or choices for validation."""
     return field(default=default, metadata={"range": (low, high), "choices": choices, "help": help})
 
 
@@ -65,7 +65,7 @@ class UsersConfig:
     # About 20 % of weekly ChatGPT web users also used Gemini that week (a16z Top-100
     # consumer AI, 6th edition, as reported).
     multihoming_share: float = _param(0.2, 0.0, 1.0, help="share of users who may hold more than one platform")
-    max_platforms: int = _param(3, 1, 100, help="most platforms a multi-homing user holds (2 or more)")
+    max_platforms: int = _param(3, 1, 100, help="maximum number of platforms a multi-homing user can hold (2 or more)")
     elasticity: float = _param(3.0, 0.0, 1000.0, help="mean logit choice sensitivity η per unit of utility")
     elasticity_dispersion: float = _param(
         0.3, 0.0, 5.0, help="sd of log η across users (0 gives every user the mean)"
@@ -91,11 +91,11 @@ class UtilityConfig:
     """Weights of the user's reply utility q_p + h − irrelevance − clutter − ad cost."""
 
     # A mention with no relevance costs one sd of helpfulness: a brand named out of
-    # context is about as bad as a clearly weaker answer.
+    # context is about as bad as a clearly weaker reply.
     irrelevance_cost: float = _param(1.0, 0.0, 100.0, help="γ: cost of a mention with zero relevance")
     # Naming rival brands side by side reads as an ad roll; half the irrelevance cost.
     clutter_cost: float = _param(0.5, 0.0, 100.0, help="γ_clutter: cost per competing brand beyond the first")
-    # A separate placement does not alter the answer, so an irrelevant ad beside it
+    # A separate placement does not alter the reply, so an irrelevant ad beside it
     # costs less than an irrelevant mention inside it.
     ad_irrelevance_cost: float = _param(0.3, 0.0, 100.0, help="γ_ad: cost of a separate ad with zero relevance")
 
@@ -105,8 +105,8 @@ class AdvertisersConfig:
     """Brands: one advertiser per brand, grouped in categories."""
 
     brands_per_category: int = _param(5, 1, 12, help="brands K in each category (at most 12)")
-    incumbents_min: int = _param(1, 0, 12, help="fewest incumbent brands in a category")
-    incumbents_max: int = _param(2, 0, 12, help="most incumbent brands in a category")
+    incumbents_min: int = _param(1, 0, 12, help="minimum number of incumbent brands in a category")
+    incumbents_max: int = _param(2, 0, 12, help="maximum number of incumbent brands in a category")
     incumbent_prior: float = _param(0.5, 0.0, 1.0, help="ρ of an incumbent: π_ref's mention probability")
     entrant_prior: float = _param(0.1, 0.0, 1.0, help="ρ of an entrant")
     reach_min: float = _param(0.5, 1e-3, 100.0, help="smallest reach σ")
@@ -155,9 +155,10 @@ class PlatformConfig:
 def _default_platforms():
     # Initial shares: ChatGPT 46 %, Gemini 28 %, Claude 10 % of assistant users in May 2026
     # (Sensor Tower, as reported by PYMNTS). Ads on the largest platform mirror ChatGPT's.
-    # Base qualities make the round-0 shares close to a logit equilibrium when no platform
-    # shows ads: q_p ≈ 0.78 + ln(s_p / s_outside)/η, with 0.78 offsetting the expected cost
-    # of organic mentions; tests/test_model.py checks that the shares then drift little.
+    # Base qualities are tuned by hand so that, with no platform showing ads, the round-0
+    # shares drift little (tests/test_model.py checks it). The starting point was the logit
+    # equilibrium q_p ≈ 0.78 + ln(s_p / s_outside)/η, where 0.78 offsets the expected cost
+    # of organic mentions.
     return (
         PlatformConfig(name="mosaic", auction="mosaic", initial_share=0.46, base_quality=1.1),
         PlatformConfig(name="embedding", auction="embedding", initial_share=0.28, base_quality=0.95),

@@ -4,7 +4,7 @@ Soumalias, Curry & Seuken, "Truthful Aggregation of LLMs with an Application
 to Online Advertising", NeurIPS 2025 (arXiv 2405.05905).
 
 For one query x the platform draws M candidate replies y_1..y_M from a
-generating model π_gen and asks each of n advertisers for its reward
+generating model π_gen, and each of n advertisers reports its reward
 r_i(x, y_j) in dollars. With temperature τ > 0 (dollars) the mechanism targets
 
 .. math::
@@ -117,7 +117,7 @@ def run_auction(rewards, log_p_ref, log_p_gen, tau):
     # Φ − Φ_{−i} = −τ·log Σ_j q_j·exp(−r_i(y_j)/τ), free of cancellation.
     utilities = -tau * logsumexp(log_allocation[:, :, None] - rewards / tau, axis=1)
     expected_reward = np.einsum("qm,qmn->qn", allocation, rewards)
-    # p_i >= 0 holds exactly (Jensen); the clip removes rounding of order 1e-16.
+    # p_i >= 0 is exact by Jensen's inequality; the clip removes rounding of order 1e-16.
     payments = np.maximum(expected_reward - utilities, 0.0)
 
     # Reference weights: the same candidates with every reward removed.
