@@ -20,16 +20,17 @@ from market.scenario import ScenarioError, default_scenario, dump_scenario, load
 __all__ = ["main"]
 
 EXPERIMENTS = {"market_shares": market_shares}
+PROJECT_PACKAGES = ("market", "agents", "experiments")
 
 
 def main(argv=None):
     """Parse ``argv`` and run the chosen command; return the exit status."""
     parser = build_parser()
     arguments = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if arguments.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # --verbose opens this project's loggers only; Mesa logs every agent it registers.
+    for package in PROJECT_PACKAGES:
+        logging.getLogger(package).setLevel(logging.DEBUG if arguments.verbose else logging.INFO)
     try:
         return arguments.handler(arguments)
     except (ScenarioError, OutputError) as error:

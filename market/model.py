@@ -169,7 +169,7 @@ class MarketModel(mesa.Model):
             removed = eligible & (position[:, None] >= cutoff[None, :])
             eligible &= ~removed
             affected = np.flatnonzero(removed.any(axis=1))
-            logger.debug("round %d: budget cap re-serves %d queries", self.round + 1, affected.size)
+            logger.debug("round %d: budget cap re-serves %d queries", self.round, affected.size)
             self._serve(service, queries, relevances, eligible, affected)
 
         reached = (first_eligible & (position[:, None] < cutoff[None, :])).sum(axis=0)
