@@ -20,13 +20,15 @@ import matplotlib as mpl
 from matplotlib.figure import Figure
 from tqdm import tqdm
 
+from experiments.options import add_output_arguments, add_scenario_arguments, resolve_scenario
 from experiments.output import prepare_output, provenance, write_json
 from market.model import MarketModel
 
-__all__ = ["FILES", "add_arguments", "main", "run"]
+__all__ = ["DESCRIPTION", "FILES", "add_arguments", "execute", "main", "print_table", "run"]
 
 logger = logging.getLogger(__name__)
 
+DESCRIPTION = "simulate the market and write share trajectories, economics and a summary"
 FILES = ("timeseries.csv", "summary.json", "market_shares.png", "economics.png")
 DEFAULT_OUT = "results/market_shares"
 QUICK = {"users.count": 1000, "rounds": 10}
@@ -176,8 +178,14 @@ def print_table(summary, stream=None):
 
 def add_arguments(parser):
     """Add this experiment's command-line options to ``parser``."""
-    parser.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
-    parser.add_argument("--overwrite", action="store_true", help="replace results already in the output folder")
+    add_scenario_arguments(parser)
+    add_output_arguments(parser, DEFAULT_OUT)
+
+
+def execute(arguments):
+    """Run the experiment as the command line asks and return its summary."""
+    scenario = resolve_scenario(arguments, QUICK if arguments.quick else None)
+    return run(scenario, arguments.out, overwrite=arguments.overwrite, progress=not arguments.no_progress)
 
 
 def main(argv=None):

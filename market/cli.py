@@ -11,15 +11,14 @@ Examples::
 import argparse
 import logging
 import sys
-import tomllib
 
-from experiments import market_shares
+import experiments
+from experiments.options import add_scenario_arguments, resolve_scenario
 from experiments.output import OutputError
-from market.scenario import ScenarioError, default_scenario, dump_scenario, load_scenario
+from market.scenario import ScenarioError, dump_scenario
 
 __all__ = ["main"]
 
-EXPERIMENTS = {"market_shares": market_shares}
 PROJECT_PACKAGES = ("market", "agents", "experiments")
 
 
@@ -45,14 +44,12 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run an experiment and write its results")
-    run.add_argument("experiment", choices=sorted(EXPERIMENTS), help="experiment to run")
-    add_scenario_arguments(run)
-    run.add_argument("--quick", action="store_true",
-                     help="reduced size that finishes in seconds: 1,000 users and 10 rounds")
-    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    for module in EXPERIMENTS.values():
-        module.add_arguments(run)
-    run.set_defaults(handler=run_experiment)
+    studies = run.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
+    for name in experiments.NAMES:
+        module = experiments.load(name)
+        study = studies.add_parser(name, help=module.DESCRIPTION, description=module.DESCRIPTION)
+        module.add_arguments(study)
+        study.set_defaults(handler=run_experiment, module=module)
 
     show = commands.add_parser("show-scenario", help="print the resolved scenario as TOML")
     add_scenario_arguments(show)
@@ -60,48 +57,11 @@ def build_parser():
     return parser
 
 
-def add_scenario_arguments(parser):
-    parser.add_argument("--scenario", metavar="FILE", help="scenario TOML file (default: the built-in default)")
-    parser.add_argument("--seed", type=int, help="seed of the run (overrides the scenario's seed)")
-    parser.add_argument("--rounds", type=int, help="rounds (weeks) to simulate")
-    parser.add_argument("--users", type=int, help="number of users")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override one scenario key, e.g. users.elasticity=2 or platforms.mosaic.tau=0.1")
-
-
-def resolve_scenario(arguments, quick=False):
-    """Build the scenario from the file, --quick, the shorthand flags and --set, in that order."""
-    scenario = load_scenario(arguments.scenario) if arguments.scenario else default_scenario()
-    overrides = dict(market_shares.QUICK) if quick else {}
-    for key, flag in (("seed", "seed"), ("rounds", "rounds"), ("users.count", "users")):
-        value = getattr(arguments, flag)
-        if value is not None:
-            overrides[key] = value
-    for assignment in arguments.set:
-        key, value = parse_assignment(assignment)
-        overrides[key] = value
-    return scenario.with_overrides(overrides) if overrides else scenario
-
-
-def parse_assignment(text):
-    """Split ``KEY=VALUE``; VALUE is read as a TOML value, or else taken as a plain string."""
-    key, separator, raw = text.partition("=")
-    if not separator or not key.strip():
-        raise ScenarioError(f"--set {text!r} must have the form KEY=VALUE, e.g. users.elasticity=2.0")
-    try:
-        value = tomllib.loads(f"value = {raw}")["value"]
-    except tomllib.TOMLDecodeError:
-        value = raw
-    return key.strip(), value
-
-
 def run_experiment(arguments):
-    module = EXPERIMENTS[arguments.experiment]
-    scenario = resolve_scenario(arguments, quick=arguments.quick)
-    summary = module.run(scenario, arguments.out, overwrite=arguments.overwrite, progress=not arguments.no_progress)
-    module.print_table(summary)
+    summary = arguments.module.execute(arguments)
+    arguments.module.print_table(summary)
     print(f"results written to {arguments.out}/")
-    return 130 if summary["interrupted"] else 0
+    return 130 if summary.get("interrupted") else 0
 
 
 def show_scenario(arguments):
