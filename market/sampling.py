@@ -2,7 +2,7 @@
 
 import numpy as np
 
-__all__ = ["categorical"]
+__all__ = ["categorical", "categorical_from_uniforms"]
 
 
 def categorical(weights, rng):
@@ -18,10 +18,17 @@ def categorical(weights, rng):
     Returns
     -------
     ndarray of int, shape (Q,)
-        The first index whose cumulative weight exceeds u·(row sum), u ~ U(0, 1),
-        so an index of zero weight is never drawn.
+    """
+    return categorical_from_uniforms(weights, rng.random(np.shape(weights)[0]))
+
+
+def categorical_from_uniforms(weights, uniforms):
+    """Return, per row, the first index whose cumulative weight exceeds u·(row sum).
+
+    An index of zero weight is never drawn. With u ~ U[0, 1) this draws index j
+    with probability weights[j] / sum(weights).
     """
     cumulative = np.cumsum(weights, axis=1)
-    draws = rng.random(cumulative.shape[0]) * cumulative[:, -1]
+    draws = np.asarray(uniforms) * cumulative[:, -1]
     chosen = (cumulative <= draws[:, None]).sum(axis=1)
     return np.minimum(chosen, cumulative.shape[1] - 1)

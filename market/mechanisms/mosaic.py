@@ -39,16 +39,47 @@ competitor's mention) can make the truthful utility negative.
 
 Payments depend on the candidate set and the reports, not on which candidate
 is finally drawn: they are charged in expectation over that draw.
+
+Competitive separation (``admissible``). A platform may drop, before the
+softmax, every candidate that mentions two rival brands. The allocation,
+potential and payments are then MOSAIC's on the remaining candidates. The
+filter depends on the candidates only, never on the reports, so the
+mechanism is still MOSAIC on a finite candidate set and truthful reporting
+stays dominant. What changes is the target: as M grows the output tends to
+π* restricted to rival-free replies (π_ref·exp(r/τ) renormalised on that
+set), not to π*. A query whose candidates all mention rivals gets a void
+auction: no rewards count, nobody pays, and the reply is drawn by the
+reference weights over all candidates.
+
+Receipts and audits. `make_receipt` records one auction's inputs and outputs
+with a SHA-256 commitment over them; `audit` recomputes the allocation and
+payments at the published τ and lists every mismatch.
 """
 
+import hashlib
 from dataclasses import dataclass, fields
 
 import numpy as np
 from scipy.special import logsumexp
 
-from market.sampling import categorical
+from market.keyed_random import keyed_uniforms
+from market.sampling import categorical, categorical_from_uniforms
 
-__all__ = ["MosaicOutcome", "allocation_without", "run_auction", "select"]
+__all__ = [
+    "Attribution",
+    "AuditReport",
+    "MosaicOutcome",
+    "Receipt",
+    "allocation_without",
+    "attribution",
+    "audit",
+    "make_receipt",
+    "run_auction",
+    "select",
+    "select_keyed",
+]
+
+SELECTION_STREAM = 7
 
 
 @dataclass(frozen=True)
@@ -69,6 +100,8 @@ class MosaicOutcome:
         The allocation with every reward removed, softmax(log π_ref − log π_gen).
     kl_to_reference : ndarray, shape (Q,)
         KL(allocation ‖ reference_allocation) in nats.
+    void : ndarray of bool, shape (Q,)
+        Auctions in which competitive separation left no candidate.
     """
 
     allocation: np.ndarray
@@ -77,9 +110,10 @@ class MosaicOutcome:
     utilities: np.ndarray
     reference_allocation: np.ndarray
     kl_to_reference: np.ndarray
+    void: np.ndarray
 
 
-def run_auction(rewards, log_p_ref, log_p_gen, tau):
+def run_auction(rewards, log_p_ref, log_p_gen, tau, admissible=None):
     """Run MOSAIC's allocation and Rochet payments on a batch of queries.
 
     Parameters
@@ -90,6 +124,8 @@ def run_auction(rewards, log_p_ref, log_p_gen, tau):
         log π_ref(y_j | x) and log π_gen(y_j | x) of each candidate.
     tau : float
         Temperature τ > 0 in dollars: the weight of the KL penalty.
+    admissible : array_like of bool, shape (Q, M) or (M,), optional
+        Candidates that competitive separation keeps; all of them if omitted.
 
     Returns
     -------
@@ -103,9 +139,9 @@ def run_auction(rewards, log_p_ref, log_p_gen, tau):
         input is not finite.
     """
     rewards, log_p_ref, log_p_gen, single = _auction_iv(rewards, log_p_ref, log_p_gen, tau)
+    rewards, log_weight, void = _separate(rewards, log_p_ref - log_p_gen, admissible)
 
-    # Importance weight of each candidate toward π_ref, then the scores s_j.
-    log_weight = log_p_ref - log_p_gen
+    # Scores s_j: rewards over τ plus the importance weight toward π_ref.
     scores = rewards.sum(axis=2) / tau + log_weight
 
     # Allocation q = softmax(s) and potential Φ = τ·logsumexp(s).
@@ -123,7 +159,9 @@ def run_auction(rewards, log_p_ref, log_p_gen, tau):
     # Reference weights: the same candidates with every reward removed.
     log_reference = log_weight - logsumexp(log_weight, axis=1)[:, None]
     reference_allocation = np.exp(log_reference)
-    kl_to_reference = np.sum(allocation * (log_allocation - log_reference), axis=1)
+    with np.errstate(invalid="ignore"):
+        log_ratio = np.where(allocation > 0, log_allocation - log_reference, 0.0)
+    kl_to_reference = np.sum(allocation * log_ratio, axis=1)
 
     outcome = MosaicOutcome(
         allocation=allocation,
@@ -132,13 +170,14 @@ def run_auction(rewards, log_p_ref, log_p_gen, tau):
         utilities=utilities,
         reference_allocation=reference_allocation,
         kl_to_reference=np.maximum(kl_to_reference, 0.0),
+        void=void,
     )
     if single:
         return MosaicOutcome(**{f.name: getattr(outcome, f.name)[0] for f in fields(outcome)})
     return outcome
 
 
-def allocation_without(rewards, log_p_ref, log_p_gen, tau):
+def allocation_without(rewards, log_p_ref, log_p_gen, tau, admissible=None):
     """Return each advertiser's counterfactual allocation q^{−i}, shape (Q, M, n).
 
     q^{−i} = softmax_j(s_j − r_i(y_j)/τ) is the allocation over the same
@@ -147,10 +186,51 @@ def allocation_without(rewards, log_p_ref, log_p_gen, tau):
     reward from taking part.
     """
     rewards, log_p_ref, log_p_gen, single = _auction_iv(rewards, log_p_ref, log_p_gen, tau)
-    scores = rewards.sum(axis=2) / tau + log_p_ref - log_p_gen
+    rewards, log_weight, _ = _separate(rewards, log_p_ref - log_p_gen, admissible)
+    scores = rewards.sum(axis=2) / tau + log_weight
     reduced = scores[:, :, None] - rewards / tau
     counterfactual = np.exp(reduced - logsumexp(reduced, axis=1, keepdims=True))
     return counterfactual[0] if single else counterfactual
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Each advertiser's measured influence on a batch of auctions.
+
+    Attributes
+    ----------
+    mention_lift : ndarray, shape (Q, n)
+        Σ_j (q_j − q^{ref}_j)·m_ij: the change in the probability that the
+        returned reply mentions advertiser i's brand, against the reference
+        weights (the allocation with every reward removed).
+    welfare_share : ndarray, shape (Q, n)
+        (Φ − Φ_{−i}) / Σ_k (Φ − Φ_{−k}); NaN where no advertiser contributes
+        more than 1e-12 dollars. With negative rewards a share can fall outside [0, 1].
+    """
+
+    mention_lift: np.ndarray
+    welfare_share: np.ndarray
+
+
+def attribution(outcome, mentions):
+    """Return each advertiser's influence on the returned reply, exactly from the allocation.
+
+    Parameters
+    ----------
+    outcome : MosaicOutcome
+        A batch outcome (leading Q axis).
+    mentions : array_like of bool, shape (Q, M, n)
+        Whether candidate j mentions advertiser i's brand.
+    """
+    mentions = np.asarray(mentions, dtype=float)
+    shift = outcome.allocation - outcome.reference_allocation
+    mention_lift = np.einsum("qm,qmn->qn", shift, mentions)
+    total = outcome.utilities.sum(axis=1, keepdims=True)
+    # Contributions below a trillionth of a dollar are rounding error, not influence.
+    influential = np.abs(outcome.utilities).max(axis=1, keepdims=True) > 1e-12
+    with np.errstate(invalid="ignore", divide="ignore"):
+        welfare_share = np.where(influential & (total != 0), outcome.utilities / total, np.nan)
+    return Attribution(mention_lift=mention_lift, welfare_share=welfare_share)
 
 
 def select(allocation, rng):
@@ -176,6 +256,160 @@ def select(allocation, rng):
 
     chosen = categorical(allocation, rng)
     return chosen[0] if single else chosen
+
+
+def select_keyed(allocation, keys):
+    """Draw the returned candidate from uniforms keyed by each auction's inputs.
+
+    Identical keys give the identical choice, and because the keyed uniforms
+    are uniform on [0, 1) the choice has the same distribution as `select`'s.
+
+    Parameters
+    ----------
+    allocation : array_like, shape (Q, M)
+    keys : ndarray of uint64, shape (Q,)
+        From `market.keyed_random.derive_keys`.
+    """
+    uniforms = keyed_uniforms(keys, (1,), SELECTION_STREAM)[:, 0]
+    return categorical_from_uniforms(np.asarray(allocation, dtype=float), uniforms)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What one MOSAIC auction ran on and returned, with a commitment over it.
+
+    Attributes
+    ----------
+    log_p_ref, log_p_gen : ndarray, shape (M,)
+    rewards : ndarray, shape (M, n)
+        Reported rewards in dollars.
+    tau : float
+        The τ the platform states it used.
+    candidates : int
+        M.
+    key : int or None
+        The keyed-stream key of the auction, if its draws were keyed.
+    admissible : ndarray of bool, shape (M,)
+        Candidates kept by competitive separation (all True without it).
+    allocation : ndarray, shape (M,)
+    payments : ndarray, shape (n,)
+    returned : int or None
+        Index of the candidate shown to the user.
+    commitment : str
+        SHA-256 hex digest over every field above.
+    """
+
+    log_p_ref: np.ndarray
+    log_p_gen: np.ndarray
+    rewards: np.ndarray
+    tau: float
+    candidates: int
+    key: int | None
+    admissible: np.ndarray
+    allocation: np.ndarray
+    payments: np.ndarray
+    returned: int | None
+    commitment: str
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """Outcome of auditing one receipt.
+
+    Attributes
+    ----------
+    passed : bool
+    mismatches : tuple of str
+        One plain sentence per failed check.
+    max_allocation_error, max_payment_error : float
+        Largest absolute difference from the recomputed auction.
+    """
+
+    passed: bool
+    mismatches: tuple
+    max_allocation_error: float
+    max_payment_error: float
+
+
+def make_receipt(rewards, log_p_ref, log_p_gen, tau, allocation, payments, key=None, admissible=None, returned=None):
+    """Record one auction (no leading Q axis) and commit to it with SHA-256."""
+    contents = {
+        "log_p_ref": np.array(log_p_ref, dtype=float),
+        "log_p_gen": np.array(log_p_gen, dtype=float),
+        "rewards": np.array(rewards, dtype=float),
+        "tau": float(tau),
+        "candidates": int(np.shape(log_p_ref)[0]),
+        "key": None if key is None else int(key),
+        "admissible": np.ones(np.shape(log_p_ref)[0], bool) if admissible is None else np.array(admissible, bool),
+        "allocation": np.array(allocation, dtype=float),
+        "payments": np.array(payments, dtype=float),
+        "returned": None if returned is None else int(returned),
+    }
+    return Receipt(**contents, commitment=_commitment(contents))
+
+
+def audit(receipt, published_tau, tolerance=1e-9):
+    """Recompute a receipt's auction at the published τ and report every mismatch.
+
+    Checks, in order: the commitment matches the receipt's contents; the
+    receipt states the published τ; M matches the candidates recorded; the
+    allocation and payments equal MOSAIC's at the published τ on the recorded
+    inputs (to ``tolerance`` relative to the reward scale); and, for a keyed
+    auction, the returned candidate is the keyed draw from that allocation.
+    """
+    mismatches = []
+    contents = {spec.name: getattr(receipt, spec.name) for spec in fields(receipt) if spec.name != "commitment"}
+    if _commitment(contents) != receipt.commitment:
+        mismatches.append("the commitment does not match the receipt's contents")
+    if receipt.tau != published_tau:
+        mismatches.append(f"the receipt states tau={receipt.tau!r}, not the published {published_tau!r}")
+    if receipt.candidates != receipt.log_p_ref.shape[0]:
+        mismatches.append(f"M={receipt.candidates} but {receipt.log_p_ref.shape[0]} candidates are recorded")
+
+    expected = run_auction(receipt.rewards, receipt.log_p_ref, receipt.log_p_gen, published_tau, receipt.admissible)
+    scale = max(1.0, float(np.max(np.abs(receipt.rewards), initial=0.0)))
+    allocation_error = float(np.max(np.abs(expected.allocation - receipt.allocation), initial=0.0))
+    payment_error = float(np.max(np.abs(expected.payments - receipt.payments), initial=0.0))
+    if allocation_error > tolerance:
+        mismatches.append(f"the allocation differs from MOSAIC at the published tau by up to {allocation_error:.3g}")
+    if payment_error > tolerance * scale:
+        mismatches.append(f"the payments differ from MOSAIC at the published tau by up to ${payment_error:.3g}")
+    if receipt.key is not None and receipt.returned is not None:
+        keyed = select_keyed(expected.allocation[None], np.array([receipt.key], dtype=np.uint64))[0]
+        if keyed != receipt.returned:
+            mismatches.append(f"the returned candidate {receipt.returned} is not the keyed draw {keyed}")
+
+    return AuditReport(
+        passed=not mismatches,
+        mismatches=tuple(mismatches),
+        max_allocation_error=allocation_error,
+        max_payment_error=payment_error,
+    )
+
+
+def _commitment(contents):
+    """Return the SHA-256 hex digest over a receipt's fields in a fixed order and encoding."""
+    digest = hashlib.sha256()
+    for name in sorted(contents):
+        value = contents[name]
+        digest.update(name.encode())
+        if isinstance(value, np.ndarray):
+            digest.update(str(value.shape).encode())
+            digest.update(np.ascontiguousarray(value, dtype=np.float64).tobytes())
+        else:
+            digest.update(repr(value).encode())
+    return digest.hexdigest()
+
+
+def _separate(rewards, log_weight, admissible):
+    """Apply competitive separation: drop inadmissible candidates; void rows keep all with no rewards."""
+    if admissible is None:
+        return rewards, log_weight, np.zeros(rewards.shape[0], dtype=bool)
+    admissible = np.asarray(admissible, dtype=bool).reshape(log_weight.shape)
+    void = ~admissible.any(axis=1)
+    keep = admissible | void[:, None]
+    rewards = np.where(void[:, None, None], 0.0, rewards)
+    return rewards, np.where(keep, log_weight, -np.inf), void
 
 
 def _auction_iv(rewards, log_p_ref, log_p_gen, tau):
