@@ -16,6 +16,7 @@ All randomness comes from the model's numpy Generator (``rng=``), so a seed
 fixes the whole trajectory.
 """
 
+import hashlib
 import logging
 
 import mesa
@@ -23,10 +24,11 @@ import numpy as np
 import pandas as pd
 
 from agents.advertisers import Advertiser, AdvertiserBook
-from agents.platforms import Platform, Service
+from agents.platforms import Platform
 from agents.users import User, UserPopulation
 from market import replies
 from market.scenario import Scenario, default_scenario
+from market.serving import Service
 from market.world import build_world
 
 __all__ = ["FLOW_COLUMNS", "PLATFORM_COLUMNS", "STATE_COLUMNS", "MarketModel"]
@@ -46,6 +48,7 @@ FLOW_COLUMNS = (
     "inference_cost",
     "profit",
     "forward_passes_per_query",
+    "token_forwards_per_query",
     "mean_user_utility",
     "user_welfare",
     "mean_kl",
@@ -53,8 +56,20 @@ FLOW_COLUMNS = (
     "advertiser_value",
     "advertiser_incremental_value",
     "advertiser_surplus",
+    "mention_lift",
+    "audits",
+    "audit_failures",
 )
 PLATFORM_COLUMNS = IDENTITY_COLUMNS + STATE_COLUMNS + FLOW_COLUMNS
+
+
+# Per-brand sums kept for each round, by platform: name in `brand_accounts` → `Service` field.
+BRAND_ACCOUNTS = {
+    "spend": "payments",
+    "value": "value",
+    "incremental_value": "incremental_value",
+    "mention_lift": "mention_lift",
+}
 
 
 class MarketModel(mesa.Model):
@@ -81,7 +96,8 @@ class MarketModel(mesa.Model):
 
         # Platforms, in scenario order.
         configs = list(scenario.platforms)
-        Platform.create_agents(self, len(configs), config=configs, index=np.arange(len(configs)))
+        seeds = [platform_seed(scenario.seed, config.name) for config in configs]
+        Platform.create_agents(self, len(configs), config=configs, index=np.arange(len(configs)), seed=seeds)
         self.platforms = sorted(self.agents_by_type[Platform], key=lambda platform: platform.index)
 
         # Users: batch state in arrays, one Mesa agent per user for identity.
@@ -105,6 +121,7 @@ class MarketModel(mesa.Model):
             },
             tables={"platforms": list(PLATFORM_COLUMNS)},
         )
+        self.brand_accounts = {name: np.zeros((self.world.n_brands, len(configs))) for name in BRAND_ACCOUNTS}
         self._account_platforms(queries=None, service=None)
         self._collect()
 
@@ -195,15 +212,16 @@ class MarketModel(mesa.Model):
             service.assign(rows, result)
 
     def _settle_advertisers(self, queries, service, reached_share):
-        """Pass each brand's spend and incremental value per platform to the advertiser book."""
-        n_platforms = len(self.platforms)
-        spend = np.zeros((self.world.n_brands, n_platforms))
-        incremental = np.zeros((self.world.n_brands, n_platforms))
+        """Sum each brand's round by platform, then update pacing and participation."""
+        shape = (self.world.n_brands, len(self.platforms))
+        self.brand_accounts = {name: np.zeros(shape) for name in BRAND_ACCOUNTS}
         for platform in self.platforms:
             rows = queries.platform == platform.index
-            spend[:, platform.index] = service.payments[rows].sum(axis=0)
-            incremental[:, platform.index] = service.incremental_value[rows].sum(axis=0)
-        self.advertisers.settle(spend, incremental, reached_share, self.round)
+            for name, per_query in BRAND_ACCOUNTS.items():
+                self.brand_accounts[name][:, platform.index] = getattr(service, per_query)[rows].sum(axis=0)
+        self.advertisers.settle(
+            self.brand_accounts["spend"], self.brand_accounts["incremental_value"], reached_share, self.round
+        )
 
     def _account_platforms(self, queries, service):
         """Store each platform's accounts for the round just played (flows are NaN at round 0)."""
@@ -254,8 +272,7 @@ def platform_accounts(platform, service, rows, n_members, total_queries):
     payments = service.payments[rows]
     ad_revenue = float(payments.sum())
     subscription_revenue = float(n_members * config.paying_share * config.subscription_price)
-    forward_passes = float(service.forward_passes[rows].sum())
-    inference_cost = forward_passes * platform.cost_per_pass
+    inference_cost = float(service.inference_cost[rows].sum())
     incremental_value = float(service.incremental_value[rows].sum())
     utility = service.utility[rows]
     return {
@@ -267,6 +284,7 @@ def platform_accounts(platform, service, rows, n_members, total_queries):
         "inference_cost": inference_cost,
         "profit": ad_revenue + subscription_revenue - inference_cost,
         "forward_passes_per_query": _mean(service.forward_passes[rows]),
+        "token_forwards_per_query": _mean(service.token_forwards[rows]),
         "mean_user_utility": _mean(utility),
         "user_welfare": float(utility.sum()),
         "mean_kl": _mean(service.kl[rows]),
@@ -274,9 +292,18 @@ def platform_accounts(platform, service, rows, n_members, total_queries):
         "advertiser_value": float(service.value[rows].sum()),
         "advertiser_incremental_value": incremental_value,
         "advertiser_surplus": incremental_value - ad_revenue,
+        "mention_lift": float(service.mention_lift[rows].sum()),
+        "audits": int(service.audited[rows].sum()),
+        "audit_failures": int(service.audit_failed[rows].sum()),
     }
 
 
 def _mean(values):
     """Return the mean of ``values``, or NaN when there are none."""
     return float(values.mean()) if values.size else float("nan")
+
+
+def platform_seed(scenario_seed, name):
+    """Return a platform's seed for keyed draws: 64 bits of SHA-256 over the run's seed and its name."""
+    digest = hashlib.sha256(f"{scenario_seed}:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "little")

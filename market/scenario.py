@@ -140,6 +140,14 @@ class PlatformConfig:
     # clearly without taking them over.
     tau: float = _param(0.05, 1e-12, 1e12, help="τ: KL weight of a MOSAIC platform ($)")
     candidates: int = _param(20, 1, 10_000, help="M: candidate replies per MOSAIC query")
+    separation: bool = _param(False, help="drop MOSAIC candidates that mention two rival brands")
+    reproducible: bool = _param(
+        False, help="draw MOSAIC's candidates and reply from streams keyed by the query, reports, τ and M"
+    )
+    tau_actual: float | None = _param(
+        None, 1e-12, 1e12, help="τ the MOSAIC platform really runs while publishing tau (absent: tau)"
+    )
+    audit_rate: float = _param(0.0, 0.0, 1.0, help="share of MOSAIC auctions whose receipts advertisers audit")
     relevance_weight: float = _param(1.0, 0.0, 1e3, help="λ of the embedding auction")
     gate: float | None = _param(None, 0.0, 4.0, help="squared-distance gate of the embedding auction (none if absent)")
     base_quality: float = _param(1.0, -INF, INF, help="q_p: product quality before ads")
@@ -148,6 +156,11 @@ class PlatformConfig:
     # (june.kim/missing-players; other estimates range from under $0.001 to tens of cents).
     cost_per_query: float = _param(0.02, 0.0, 1e3, help="inference cost of one plain reply ($)")
     reply_tokens: int = _param(300, 1, 1_000_000, help="L: tokens of a reply (forward passes per plain reply)")
+    # About a paragraph of conversation: the user's request that the intent is read from.
+    embedding_tokens: int = _param(64, 1, 1_000_000, help="E: tokens the embedding pass reads")
+    cost_accounting: str = _param(
+        "forward_passes", choices=("forward_passes", "token_forwards"), help="unit the dollar cost is charged in"
+    )
     subscription_price: float = _param(0.0, 0.0, 1e4, help="subscription price per paying member per round ($)")
     paying_share: float = _param(0.0, 0.0, 1.0, help="share of members who pay the subscription")
 

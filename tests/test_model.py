@@ -8,6 +8,7 @@ from scipy import stats
 from agents.advertisers import Advertiser
 from agents.platforms import Platform
 from agents.users import User
+from market import replies
 from market.model import MarketModel
 from market.scenario import default_scenario
 
@@ -172,3 +173,70 @@ def test_zero_users_runs():
 def test_single_user_runs():
     model = run(small_scenario(**{"users.count": 1}), rounds=3)
     assert model.users.members.shape == (1, 3)
+
+
+def test_token_forward_accounting():
+    model = run(small_scenario(), rounds=1)
+    accounts = {platform.name: platform.accounts for platform in model.platforms}
+    tokens = model.parameters.platforms[0].reply_tokens
+    embedding_tokens = model.parameters.platforms[1].embedding_tokens
+    assert accounts["ad_free"]["token_forwards_per_query"] == tokens
+    assert accounts["embedding"]["token_forwards_per_query"] == tokens + embedding_tokens
+    # M·L·(n + 2) with n between 0 and 5.
+    assert 20 * tokens * 2 <= accounts["mosaic"]["token_forwards_per_query"] <= 20 * tokens * 7
+
+
+def test_token_accounting_prices_dollars():
+    scenario = small_scenario(**{"platforms.mosaic.cost_accounting": "token_forwards"})
+    model = run(scenario, rounds=1)
+    accounts = model.platforms[0].accounts
+    per_unit = model.parameters.platforms[0].cost_per_query / model.parameters.platforms[0].reply_tokens
+    expected = accounts["token_forwards_per_query"] * accounts["queries"] * per_unit
+    assert accounts["inference_cost"] == pytest.approx(expected)
+
+
+def test_audits_catch_hidden_tau():
+    honest = run(small_scenario(**{"platforms.mosaic.audit_rate": 0.2}), rounds=2)
+    cheating = run(
+        small_scenario(**{"platforms.mosaic.audit_rate": 0.2, "platforms.mosaic.tau_actual": 0.01}), rounds=2
+    )
+    assert honest.platforms[0].accounts["audits"] > 50
+    assert honest.platforms[0].accounts["audit_failures"] == 0
+    assert cheating.platforms[0].accounts["audit_failures"] > 0.9 * cheating.platforms[0].accounts["audits"]
+
+
+def test_hidden_tau_raises_kl():
+    honest = run(small_scenario(), rounds=1).platforms[0].accounts
+    cheating = run(small_scenario(**{"platforms.mosaic.tau_actual": 0.01}), rounds=1).platforms[0].accounts
+    assert cheating["mean_kl"] > honest["mean_kl"]
+    assert cheating["tau"] == honest["tau"] == 0.05
+
+
+def serve_once(scenario, rng_seed):
+    """Serve one fixed batch of queries on the MOSAIC platform with a given Generator."""
+    model = MarketModel(scenario=scenario)
+    queries = model.users.draw_queries(model.world.centroids, 0.5, np.random.default_rng(0))
+    relevances = replies.relevance(queries.intents, model.world.centres, model.world.reaches)
+    eligible = np.ones((len(queries), model.world.n_brands), bool)
+    return model.platforms[0].serve(
+        queries.intents, queries.category, relevances, eligible, model.world, scenario.utility,
+        np.random.default_rng(rng_seed),
+    )
+
+
+def test_reproducible_platform_repeats_replies():
+    scenario = small_scenario(**{"platforms.mosaic.reproducible": True})
+    first, second = serve_once(scenario, 1), serve_once(scenario, 2)
+    np.testing.assert_array_equal(first.utility, second.utility)
+    np.testing.assert_array_equal(first.payments, second.payments)
+    ordinary = small_scenario()
+    assert not np.array_equal(serve_once(ordinary, 1).utility, serve_once(ordinary, 2).utility)
+
+
+def test_separation_avoids_rival_mentions():
+    scenario = small_scenario(**{"platforms.mosaic.separation": True})
+    separated = serve_once(scenario, 1)
+    plain = serve_once(small_scenario(), 1)
+    # Rival brands named together cost clutter; separation removes them from ad-steered replies.
+    assert separated.utility.mean() > plain.utility.mean()
+    assert separated.payments.sum() > 0

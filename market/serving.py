@@ -1,0 +1,281 @@
+r"""Serving a batch of queries through one ad mechanism.
+
+Each function takes a platform's configuration and a batch of Q queries and
+returns a `Service`: per query the user's utility, each brand's payment,
+value and measured influence, the KL divergence from the reference weights,
+and the compute spent (`market.costs`).
+
+- `serve_plain`: one reply from π_ref, no ad (the ``none`` mechanism, and the
+  reply of the embedding platform).
+- `sell_placement`: one separate ad beside the plain reply, sold by the
+  power-diagram auction on the intent (the ``embedding`` mechanism).
+- `serve_mosaic`: M candidates from π_gen (π_ref, or π_con with context
+  strength β), MOSAIC at the τ the platform actually runs, one reply
+  returned; optional competitive separation, keyed draws and audits.
+
+Value accounting (dollars): ``value`` is every brand's realised reward from
+the returned reply (organic mentions included) plus the value of a shown ad.
+``incremental_value`` is what the auction added: for MOSAIC the expected
+Σ_j (q_j − q^{−i}_j)·r_i(y_j) over the final draw, for the embedding auction
+the shown ad's value v_w·rel_w(x).
+"""
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from market import costs, replies
+from market.keyed_random import derive_keys, keyed_normals, keyed_uniforms
+from market.mechanisms import mosaic, power_diagram
+
+__all__ = ["QuerySlots", "Service", "sell_placement", "serve_mosaic", "serve_plain"]
+
+CANDIDATE_STREAM = 0
+HELPFULNESS_STREAM = 1
+
+
+@dataclass
+class Service:
+    """Per-query outcome of serving Q queries in a market of B brands.
+
+    Attributes
+    ----------
+    utility : ndarray, shape (Q,)
+        The user's utility of the reply (and ad, if any).
+    payments, value, incremental_value : ndarray, shape (Q, B)
+        Dollars per brand.
+    mention_lift : ndarray, shape (Q, B)
+        Change in the probability that the reply mentions each brand, against
+        MOSAIC's reference weights (0 without MOSAIC).
+    kl : ndarray, shape (Q,)
+        KL(allocation ‖ reference weights) in nats; 0 without MOSAIC.
+    forward_passes, token_forwards, inference_cost : ndarray, shape (Q,)
+        Compute per query, and its dollar cost in the platform's accounting.
+    sponsored : ndarray of bool, shape (Q,)
+        An ad was shown, or a MOSAIC reply mentions a brand of its auction.
+    audited, audit_failed : ndarray of bool, shape (Q,)
+        The auction's receipt was audited, and the audit found a mismatch.
+    """
+
+    utility: np.ndarray
+    payments: np.ndarray
+    value: np.ndarray
+    incremental_value: np.ndarray
+    mention_lift: np.ndarray
+    kl: np.ndarray
+    forward_passes: np.ndarray
+    token_forwards: np.ndarray
+    inference_cost: np.ndarray
+    sponsored: np.ndarray
+    audited: np.ndarray
+    audit_failed: np.ndarray
+
+    @classmethod
+    def empty(cls, n_queries, n_brands):
+        """Return a zero-filled service for ``n_queries`` queries."""
+        per_query = {name: np.zeros(n_queries) for name in ("utility", "kl", "forward_passes", "token_forwards",
+                                                             "inference_cost")}
+        per_brand = {name: np.zeros((n_queries, n_brands)) for name in ("payments", "value", "incremental_value",
+                                                                        "mention_lift")}
+        flags = {name: np.zeros(n_queries, dtype=bool) for name in ("sponsored", "audited", "audit_failed")}
+        return cls(**per_query, **per_brand, **flags)
+
+    def assign(self, index, other):
+        """Write ``other``'s rows into rows ``index`` of this service."""
+        for spec in fields(self):
+            getattr(self, spec.name)[index] = getattr(other, spec.name)
+
+    def charge(self, cost, config):
+        """Record the compute ``cost`` and its dollars in the platform's accounting."""
+        self.forward_passes = cost.forward_passes
+        self.token_forwards = cost.token_forwards
+        self.inference_cost = costs.dollars(cost, config.cost_accounting, config.cost_per_query, config.reply_tokens)
+
+
+class QuerySlots:
+    """The K brand slots of each query's category, and conversions to and from (Q, B).
+
+    Parameters
+    ----------
+    world : market.world.World
+    category : ndarray of int, shape (Q,)
+    relevances : ndarray, shape (Q, B)
+        rel_i(x) of every brand for every query.
+    """
+
+    def __init__(self, world, category, relevances):
+        self.world = world
+        self.brands = world.category_brands[category]
+        self.relevances = np.take_along_axis(relevances, self.brands, axis=1)
+        self.rivals = world.rival_matrix[category]
+
+    @property
+    def n_queries(self):
+        return self.brands.shape[0]
+
+    def rewards(self, mentions):
+        """Return the true rewards r_i of the slot brands for candidate mentions (Q, M, K)."""
+        return replies.advertiser_rewards(
+            mentions,
+            self.relevances,
+            self.world.values[self.brands],
+            self.world.competitor_weights[self.brands],
+            self.rivals,
+        )
+
+    def take(self, per_brand):
+        """Return the slot columns of a (Q, B) array, shape (Q, K)."""
+        return np.take_along_axis(per_brand, self.brands, axis=1)
+
+    def scatter(self, per_slot):
+        """Spread a (Q, K) array of slot values into a zero (Q, B) array."""
+        full = np.zeros((per_slot.shape[0], self.world.n_brands))
+        np.put_along_axis(full, self.brands, per_slot, axis=1)
+        return full
+
+
+def serve_plain(config, slots, weights, rng):
+    """Draw one reply per query from π_ref and return its service and the reply's utility."""
+    prior = slots.world.priors[slots.brands]
+    reply = replies.sample_replies(prior, 1, rng)
+    mentions = reply.mentions[:, 0, :]
+
+    service = Service.empty(slots.n_queries, slots.world.n_brands)
+    service.utility = replies.reply_utility(
+        config.base_quality, reply.helpfulness[:, 0], mentions, slots.relevances, slots.rivals, weights
+    )
+    service.value = slots.scatter(slots.rewards(reply.mentions)[:, 0, :])
+    service.charge(costs.plain_cost(slots.n_queries, config.reply_tokens), config)
+    return service
+
+
+def sell_placement(service, config, intents, relevances, eligible, world, weights):
+    """Sell one ad beside each plain reply by the power-diagram auction, with truthful bids."""
+    rows = np.arange(intents.shape[0])
+    bids = np.where(eligible, world.values[None, :], 0.0)
+    outcome = power_diagram.run_auction(
+        intents, world.centres, world.reaches, bids, config.relevance_weight, config.gate
+    )
+    shown = outcome.winner >= 0
+    winner = np.where(shown, outcome.winner, 0)
+    ad_relevance = relevances[rows, winner]
+    ad_value = np.where(shown, world.values[winner] * ad_relevance, 0.0)
+    placed, brand = rows[shown], winner[shown]
+
+    service.utility = service.utility + replies.ad_utility(shown, ad_relevance, weights)
+    service.payments[placed, brand] = outcome.payment[shown]
+    service.incremental_value[placed, brand] = ad_value[shown]
+    service.value[placed, brand] += ad_value[shown]
+    service.sponsored = shown
+    cost = costs.post_response_cost(eligible.sum(axis=1), config.reply_tokens, config.embedding_tokens,
+                                    intents.shape[1])
+    service.charge(cost, config)
+    return service
+
+
+def serve_mosaic(config, slots, intents, eligible, weights, published_tau, actual_tau, seed, rng):
+    """Generate M candidates per query, run MOSAIC on the truthful reports and return one reply.
+
+    Parameters
+    ----------
+    config : market.scenario.PlatformConfig
+    slots : QuerySlots
+    intents : ndarray, shape (Q, d)
+    eligible : ndarray of bool, shape (Q, B)
+        Brands that enter each query's auction.
+    weights : market.scenario.UtilityConfig
+    published_tau, actual_tau : float
+        The τ the platform states and the τ it runs.
+    seed : int
+        The platform's seed for keyed draws.
+    rng : numpy.random.Generator
+    """
+    world, n_queries = slots.world, slots.n_queries
+    rows = np.arange(n_queries)
+
+    # Candidates from π_gen, from the model's Generator or from keyed streams.
+    in_auction = slots.take(eligible)
+    prior = world.priors[slots.brands]
+    generating = prior
+    if config.generator == "context":
+        generating = replies.context_probabilities(prior, in_auction, config.context_strength)
+    keys = None
+    if config.reproducible:
+        keys = auction_keys(seed, intents, slots, in_auction, published_tau, config.candidates)
+        uniforms = keyed_uniforms(keys, (config.candidates, prior.shape[1]), CANDIDATE_STREAM)
+        candidates = replies.Replies(
+            mentions=uniforms < generating[:, None, :],
+            helpfulness=keyed_normals(keys, (config.candidates,), HELPFULNESS_STREAM),
+        )
+    else:
+        candidates = replies.sample_replies(generating, config.candidates, rng)
+    log_p_ref = replies.log_probability(candidates.mentions, prior)
+    log_p_gen = replies.log_probability(candidates.mentions, generating)
+
+    # Competitive separation keeps only candidates without two rivals named together.
+    admissible = None
+    if config.separation:
+        mentioned = candidates.mentions.astype(float)
+        rival_pairs = np.einsum("qmi,qij,qmj->qm", mentioned, slots.rivals, mentioned)
+        admissible = rival_pairs == 0
+
+    # Truthful reports from the brands in the auction; the others report nothing.
+    true_rewards = slots.rewards(candidates.mentions)
+    reported = true_rewards * in_auction[:, None, :]
+    outcome = mosaic.run_auction(reported, log_p_ref, log_p_gen, actual_tau, admissible)
+    chosen = mosaic.select(outcome.allocation, rng) if keys is None else mosaic.select_keyed(outcome.allocation, keys)
+
+    # Each brand's incremental expected reward against its own absence, and its mention lift.
+    counterfactual = mosaic.allocation_without(reported, log_p_ref, log_p_gen, actual_tau, admissible)
+    with_brand = np.einsum("qm,qmk->qk", outcome.allocation, true_rewards)
+    without_brand = np.einsum("qmk,qmk->qk", counterfactual, true_rewards)
+    influence = mosaic.attribution(outcome, candidates.mentions)
+
+    returned = candidates.mentions[rows, chosen]
+    service = Service.empty(n_queries, world.n_brands)
+    service.utility = replies.reply_utility(
+        config.base_quality, candidates.helpfulness[rows, chosen], returned, slots.relevances, slots.rivals, weights
+    )
+    service.payments = slots.scatter(outcome.payments)
+    service.value = slots.scatter(true_rewards[rows, chosen])
+    service.incremental_value = slots.scatter(np.where(in_auction, with_brand - without_brand, 0.0))
+    service.mention_lift = slots.scatter(np.where(in_auction, influence.mention_lift, 0.0))
+    service.kl = outcome.kl_to_reference
+    service.sponsored = np.any(returned & in_auction, axis=1)
+    service.charge(costs.mosaic_cost(in_auction.sum(axis=1), config.candidates, config.reply_tokens), config)
+
+    if config.audit_rate > 0:
+        audit_sample(service, config, outcome, reported, log_p_ref, log_p_gen, admissible, keys, chosen,
+                     published_tau, rng)
+    return service
+
+
+def auction_keys(seed, intents, slots, in_auction, published_tau, n_candidates):
+    """Key each auction by its query, the reports (who bids, with which reward function), τ and M."""
+    values = slots.world.values[slots.brands] * in_auction
+    kappas = slots.world.competitor_weights[slots.brands] * in_auction
+    settings = np.tile([published_tau, n_candidates], (slots.n_queries, 1))
+    return derive_keys(seed, intents, slots.brands, in_auction, values, kappas, settings)
+
+
+def audit_sample(service, config, outcome, reported, log_p_ref, log_p_gen, admissible, keys, chosen, published_tau, rng):
+    """Audit the receipts of a random share of the auctions and mark those that fail.
+
+    The platform writes its receipts from the auction it ran (allocation and
+    payments at the τ it actually uses) and states the published τ on them.
+    """
+    sampled = np.flatnonzero(rng.random(service.utility.size) < config.audit_rate)
+    for query in sampled:
+        receipt = mosaic.make_receipt(
+            reported[query],
+            log_p_ref[query],
+            log_p_gen[query],
+            published_tau,
+            outcome.allocation[query],
+            outcome.payments[query],
+            key=None if keys is None else int(keys[query]),
+            admissible=None if admissible is None else admissible[query],
+            returned=int(chosen[query]),
+        )
+        service.audit_failed[query] = not mosaic.audit(receipt, published_tau).passed
+    service.audited[sampled] = True
