@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from market.mechanisms import power_diagram
 
@@ -113,3 +115,264 @@ def test_per_query_zero_bid_excludes():
 def test_negative_reach_rejected():
     with pytest.raises(ValueError, match="reaches"):
         power_diagram.run_auction(INTENT, NIKE_PELOTON["centers"], [0.3, -0.2], [5.0, 4.0])
+
+
+# Cosine gate: intent (1, 0) against centres at 45°, 90° and 180°.
+COSINE_CASE = {
+    "intents": np.array([[1.0, 0.0]]),
+    "centers": np.array([[1.0, 1.0], [0.0, 2.0], [-1.0, 0.0]]),
+    "reaches": np.array([1.0, 1.0, 1.0]),
+    "bids": np.array([1.0, 1.0, 1000.0]),
+}
+
+
+def test_cosine_gate_hand_case():
+    # Scores: −1 (D = 1), −5 (D = 5) and log 1000 − 4 ≈ 2.91, so bidder 2 wins ungated.
+    assert power_diagram.run_auction(**COSINE_CASE).winner[0] == 2
+
+    # cos = 1/√2, 0 and −1: a threshold of 0.5 leaves bidder 0 unopposed.
+    outcome = power_diagram.run_auction(**COSINE_CASE, cosine_threshold=0.5)
+    assert outcome.winner[0] == 0
+    assert outcome.payment[0] == 0.0
+    assert np.isneginf(outcome.scores[0, 1])
+    assert np.isneginf(outcome.scores[0, 2])
+
+    # A threshold of 0 also admits the orthogonal bidder 1, whose implied value exp(−5) sets the price.
+    outcome = power_diagram.run_auction(**COSINE_CASE, cosine_threshold=0.0)
+    assert outcome.winner[0] == 0
+    assert outcome.payment[0] == pytest.approx(math.exp(-5.0), rel=1e-12)
+
+
+def test_cosine_and_distance_gates_both_apply():
+    # The distance gate 4.5 removes bidder 1 (‖x − c‖² = 5), and the cosine gate removes bidder 2 (cos = −1).
+    outcome = power_diagram.run_auction(**COSINE_CASE, gate=4.5, cosine_threshold=0.0)
+    assert outcome.winner[0] == 0
+    assert outcome.payment[0] == 0.0
+
+
+def test_cosine_gate_rejects_zero_vector():
+    with pytest.raises(ValueError, match="non-zero intents"):
+        power_diagram.run_auction([[0.0, 0.0]], COSINE_CASE["centers"], [1.0] * 3, [1.0] * 3, cosine_threshold=0.0)
+    with pytest.raises(ValueError, match="non-zero centers"):
+        power_diagram.run_auction([[1.0, 0.0]], [[0.0, 0.0]], [1.0], [1.0], cosine_threshold=0.0)
+
+
+def test_cosine_threshold_out_of_range_rejected():
+    with pytest.raises(ValueError, match="cosine_threshold"):
+        power_diagram.run_auction(**COSINE_CASE, cosine_threshold=1.5)
+
+
+def test_reserve_eligibility_and_floor():
+    # Implied values at INTENT: Nike 5·exp(−0.025/0.09) ≈ 3.787, Peloton 4·exp(−0.625) ≈ 2.141.
+    peloton_value = 4.0 * math.exp(-0.625)
+
+    # r = 2: both clear it, and Peloton's value 2.141 > r sets the price.
+    outcome = power_diagram.run_auction(INTENT, **NIKE_PELOTON, reserve=2.0)
+    assert outcome.winner[0] == 0
+    assert outcome.payment[0] == pytest.approx(peloton_value, rel=1e-12)
+
+    # r = 3: Peloton is ineligible, so Nike is unopposed and pays the reserve.
+    outcome = power_diagram.run_auction(INTENT, **NIKE_PELOTON, reserve=3.0)
+    assert outcome.winner[0] == 0
+    assert np.isneginf(outcome.scores[0, 1])
+    assert outcome.payment[0] == 3.0
+
+    # r = 4: nobody clears it.
+    outcome = power_diagram.run_auction(INTENT, **NIKE_PELOTON, reserve=4.0)
+    assert outcome.winner[0] == -1
+    assert outcome.payment[0] == 0.0
+
+
+def test_reserve_floors_critical_value():
+    # λ = 2: the critical-value payment is 4·exp(−0.625·2 + 0.025/0.09) = 4·exp(−0.97222) ≈ 1.513,
+    # below r = 2, while Peloton (value 2.141) stays eligible as runner-up.
+    unfloored = power_diagram.run_auction(INTENT, **NIKE_PELOTON, relevance_weight=2.0)
+    assert unfloored.payment[0] == pytest.approx(4.0 * math.exp(-1.25 + 0.025 / 0.09), rel=1e-12)
+
+    outcome = power_diagram.run_auction(INTENT, **NIKE_PELOTON, relevance_weight=2.0, reserve=2.0)
+    assert np.isfinite(outcome.scores[0, 1])
+    assert outcome.winner[0] == 0
+    assert outcome.payment[0] == 2.0
+
+
+def test_negative_reserve_rejected():
+    with pytest.raises(ValueError, match="reserve"):
+        power_diagram.run_auction(INTENT, **NIKE_PELOTON, reserve=-1.0)
+
+
+def test_non_integer_slots_rejected():
+    with pytest.raises(TypeError, match="slots"):
+        power_diagram.run_auction(INTENT, **NIKE_PELOTON, slots=1.5)
+    with pytest.raises(ValueError, match="slots"):
+        power_diagram.run_auction(INTENT, **NIKE_PELOTON, slots=0)
+
+
+# Three bidders around intent (0, 0) with λ = 0.5, so score = log b − 0.5·D with D = ‖x − c‖²/σ².
+GSP_CASE = {
+    "intents": np.array([[0.0, 0.0]]),
+    "centers": np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]]),
+    "reaches": np.array([1.0, 1.0, 2.0]),
+    "bids": np.array([2.0, 6.0, 3.0]),
+    "relevance_weight": 0.5,
+}
+
+
+def test_gsp_hand_case():
+    # D = 0, 1, 1 and scores: log 2 ≈ 0.693, log 6 − 0.5 ≈ 1.292, log 3 − 0.5 ≈ 0.599.
+    # Ranking 1, 0, 2. Slot j pays exp(score of rank j + 1 + (λ − 1)·D of its winner):
+    #   slot 0, bidder 1: exp(log 2 − 0.5·1) = 2·e^−0.5 ≈ 1.213
+    #   slot 1, bidder 0: exp(log 3 − 0.5 − 0.5·0) = 3·e^−0.5 ≈ 1.820 (≤ its value 2)
+    outcome = power_diagram.run_auction(**GSP_CASE, slots=2)
+    np.testing.assert_array_equal(outcome.winners, [[1, 0]])
+    np.testing.assert_allclose(outcome.payments, [[2.0 * math.exp(-0.5), 3.0 * math.exp(-0.5)]], rtol=1e-12)
+    assert outcome.winner[0] == 1
+    assert outcome.payment[0] == outcome.payments[0, 0]
+
+
+def test_gsp_last_slot_and_empty_slot():
+    # With 4 slots, bidder 2 takes slot 2 and pays 0 because no bidder ranks below it. Slot 3 stays empty.
+    outcome = power_diagram.run_auction(**GSP_CASE, slots=4)
+    np.testing.assert_array_equal(outcome.winners, [[1, 0, 2, -1]])
+    np.testing.assert_allclose(outcome.payments, [[2.0 * math.exp(-0.5), 3.0 * math.exp(-0.5), 0.0, 0.0]], rtol=1e-12)
+
+
+def test_gsp_with_reserve():
+    # r = 1.5 removes bidder 2 (value 3/e ≈ 1.104). Bidder 1 pays max(1.213, 1.5) and
+    # bidder 0, now last, pays max(0, 1.5).
+    outcome = power_diagram.run_auction(**GSP_CASE, slots=3, reserve=1.5)
+    np.testing.assert_array_equal(outcome.winners, [[1, 0, -1]])
+    np.testing.assert_array_equal(outcome.payments, [[1.5, 1.5, 0.0]])
+
+
+def single_slot_reference(instance, relevance_weight, gate):
+    """Compute winner and payment by the single-slot rule: argmax of the scores, priced at the runner-up."""
+    distances = power_diagram.squared_distances(instance["intents"], instance["centers"])
+    normalised = distances / instance["reaches"] ** 2
+    bids = np.broadcast_to(instance["bids"], distances.shape)
+    eligible = (bids > 0) & (distances <= gate)
+    with np.errstate(divide="ignore"):
+        scores = np.where(eligible, np.log(bids) - relevance_weight * normalised, -np.inf)
+    rows = np.arange(scores.shape[0])
+    top = np.argmax(scores, axis=1)
+    has_winner = np.isfinite(scores[rows, top])
+    others = scores.copy()
+    others[rows, top] = -np.inf
+    log_payment = others.max(axis=1) + (relevance_weight - 1.0) * normalised[rows, top]
+    return np.where(has_winner, top, -1), np.where(has_winner, np.exp(log_payment), 0.0)
+
+
+@pytest.mark.parametrize("relevance_weight", [0.0, 0.5, 1.0, 2.0])
+def test_one_slot_matches_single_slot_rule(relevance_weight):
+    instance = random_instance(5)
+    instance["bids"][2] = 0.0
+    winner, payment = single_slot_reference(instance, relevance_weight, gate=6.0)
+
+    default = power_diagram.run_auction(**instance, relevance_weight=relevance_weight, gate=6.0)
+    one_slot = power_diagram.run_auction(**instance, relevance_weight=relevance_weight, gate=6.0, slots=1)
+    three_slots = power_diagram.run_auction(**instance, relevance_weight=relevance_weight, gate=6.0, slots=3)
+
+    assert np.any(winner == -1)
+    for outcome in (default, one_slot):
+        np.testing.assert_array_equal(outcome.winner, winner)
+        np.testing.assert_array_equal(outcome.payment, payment)
+        np.testing.assert_array_equal(outcome.winners, winner[:, None])
+        np.testing.assert_array_equal(outcome.payments, payment[:, None])
+    np.testing.assert_array_equal(three_slots.winner, winner)
+    np.testing.assert_array_equal(three_slots.payment, payment)
+    np.testing.assert_array_equal(three_slots.scores, default.scores)
+
+
+def slot_utilities(instance, bids, relevance_weight=1.0, reserve=0.0, slots=1):
+    """Each bidder's utility per query when every slot is worth its implied value v_i(x)."""
+    outcome = power_diagram.run_auction(
+        instance["intents"],
+        instance["centers"],
+        instance["reaches"],
+        bids,
+        relevance_weight,
+        reserve=reserve,
+        slots=slots,
+    )
+    distances = power_diagram.squared_distances(instance["intents"], instance["centers"])
+    values = instance["bids"] * np.exp(-distances / instance["reaches"] ** 2)
+    utility = np.zeros_like(values)
+    rows, ranks = np.nonzero(outcome.winners >= 0)
+    bidders = outcome.winners[rows, ranks]
+    utility[rows, bidders] = values[rows, bidders] - outcome.payments[rows, ranks]
+    return utility
+
+
+def test_gsp_not_truthful_for_two_slots():
+    # Three bidders at the intent (relevance 1, λ = 1) with values 10, 6 and 2, two identical slots.
+    # Truthful: bidder 0 takes slot 0 and pays 6, utility 10 − 6 = 4.
+    # Bidding 5 instead: bidder 0 takes slot 1 behind bidder 1 and pays 2, utility 10 − 2 = 8.
+    instance = {
+        "intents": np.zeros((1, 2)),
+        "centers": np.zeros((3, 2)),
+        "reaches": np.ones(3),
+        "bids": np.array([10.0, 6.0, 2.0]),
+    }
+    truthful = slot_utilities(instance, instance["bids"], slots=2)
+    shaded = slot_utilities(instance, np.array([5.0, 6.0, 2.0]), slots=2)
+    assert truthful[0, 0] == pytest.approx(4.0, rel=1e-12)
+    assert shaded[0, 0] == pytest.approx(8.0, rel=1e-12)
+    assert shaded[0, 0] > truthful[0, 0]
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+@pytest.mark.parametrize("relevance_weight", [0.0, 1.0, 2.0])
+def test_reserve_keeps_one_slot_truthful(seed, relevance_weight):
+    instance = random_instance(seed)
+    reserve = 0.3
+    truthful = slot_utilities(instance, instance["bids"], relevance_weight, reserve)
+    outcome = power_diagram.run_auction(**instance, relevance_weight=relevance_weight, reserve=reserve)
+    # The reserve must bind somewhere for the test to mean anything.
+    assert np.any(outcome.winner == -1)
+    assert np.any(outcome.payment == reserve)
+    for bidder in range(6):
+        for multiplier in (0.5, 0.8, 1.2, 1.5, 2.0, 3.0):
+            bids = instance["bids"].copy()
+            bids[bidder] *= multiplier
+            misreport = slot_utilities(instance, bids, relevance_weight, reserve)
+            assert np.all(misreport[:, bidder] <= truthful[:, bidder] + 1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_bidders=st.integers(1, 6),
+    slots=st.integers(1, 4),
+    relevance_weight=st.floats(0.0, 3.0),
+    reserve=st.floats(0.0, 2.0),
+)
+def test_slot_properties(seed, n_bidders, slots, relevance_weight, reserve):
+    instance = random_instance(seed, n_queries=50, n_bidders=n_bidders)
+    outcome = power_diagram.run_auction(**instance, relevance_weight=relevance_weight, reserve=reserve, slots=slots)
+    distances = power_diagram.squared_distances(instance["intents"], instance["centers"])
+    values = instance["bids"] * np.exp(-distances / instance["reaches"] ** 2)
+    filled = outcome.winners >= 0
+    rows, ranks = np.nonzero(filled)
+    bidders = outcome.winners[rows, ranks]
+
+    # Filled slots come first, and no advertiser appears in two slots.
+    assert np.all(filled[:, 1:] <= filled[:, :-1])
+    assert all(len(set(row[row >= 0])) == np.sum(row >= 0) for row in outcome.winners)
+
+    # Slots are in order of score.
+    ranked_scores = np.where(filled, outcome.scores[np.arange(50)[:, None], np.maximum(outcome.winners, 0)], -np.inf)
+    assert np.all(ranked_scores[:, 1:] <= ranked_scores[:, :-1])
+
+    # Reserve ≤ payment ≤ value for each filled slot, and empty slots pay 0.
+    assert np.all(outcome.payments[rows, ranks] >= reserve)
+    assert np.all(outcome.payments[rows, ranks] <= values[rows, bidders] * (1 + 1e-9))
+    assert np.all(outcome.payments[~filled] == 0.0)
+
+
+def test_tied_scores_rank_by_index():
+    # 40 identical bidders, with one higher bid at index 25: it ranks first, then the rest in index order.
+    bids = np.full(40, 2.0)
+    bids[25] = 3.0
+    outcome = power_diagram.run_auction(np.zeros((1, 3)), np.zeros((40, 3)), np.ones(40), bids, slots=40)
+    expected = [25] + [i for i in range(40) if i != 25]
+    np.testing.assert_array_equal(outcome.winners[0], expected)
+    np.testing.assert_array_equal(outcome.payments[0], [2.0] * 39 + [0.0])

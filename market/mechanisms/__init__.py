@@ -1,5 +1,8 @@
-"""Ad mechanisms: MOSAIC inside generation, the power diagram after it, and none."""
+"""Ad mechanisms: MOSAIC inside generation, auctions after it (power diagram, keyword), and none.
 
-from market.mechanisms import ad_free, mosaic, power_diagram
+gate_control contains a PID controller that tunes the power diagram's relevance gate toward a target ad rate.
+"""
 
-__all__ = ["ad_free", "mosaic", "power_diagram"]
+from market.mechanisms import ad_free, gate_control, keyword, mosaic, power_diagram
+
+__all__ = ["ad_free", "gate_control", "keyword", "mosaic", "power_diagram"]
