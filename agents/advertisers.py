@@ -21,11 +21,13 @@ where Ŝ_i is the spend the brand would have reached over the whole round at
 its current θ_i (its spend divided by the share of its queries reached before
 the cap) and η is the pacing step. Spend thus settles near the budget.
 
-Participation. On each ad platform a brand tracks its return on spend over the
-last W rounds: incremental value delivered divided by payments. If that ratio
-falls below the hurdle after W full rounds, the brand leaves the platform and
+Participation. On each ad platform a brand tracks, over the last W rounds, its
+return on spend (incremental value delivered divided by payments) and its
+surplus (incremental value minus payments). After W full rounds it leaves the
+platform if the return is below the hurdle, or if its surplus per round is
+below the participation cost (the cost of running a campaign there). It
 returns after the cooldown (at least one round) with a fresh window. A window
-with no spend keeps the brand in.
+with no spend passes the hurdle, so only the participation cost can end it.
 """
 
 import mesa
@@ -72,12 +74,16 @@ class AdvertiserBook:
     n_brands : int
     n_users : int
         Users in the market; the budget scales with them.
-    n_platforms : int
+    sells_ads : ndarray of bool, shape (P,)
+        Platforms that run an auction; participation rules apply only there.
     """
 
-    def __init__(self, config, n_brands, n_users, n_platforms):
+    def __init__(self, config, n_brands, n_users, sells_ads):
         self.config = config
+        self.sells_ads = np.asarray(sells_ads, dtype=bool)
+        n_platforms = self.sells_ads.size
         self.budget = np.full(n_brands, config.budget_per_1000_users * n_users / 1000.0)
+        self.participation_cost = config.participation_cost_per_1000_users * n_users / 1000.0
         self.pacing = np.ones(n_brands)
         self.active = np.ones((n_brands, n_platforms), dtype=bool)
         self.rounds_in = np.zeros((n_brands, n_platforms), dtype=int)
@@ -126,8 +132,10 @@ class AdvertiserBook:
         window_value = self.value_history.sum(axis=0)
         return_on_spend = np.divide(window_value, window_spend, out=np.full_like(window_spend, np.inf), where=window_spend > 0)
 
-        # Leave after a full window below the hurdle; come back after the cooldown.
-        leaving = self.active & (self.rounds_in >= config.window) & (return_on_spend < config.hurdle)
+        # Leave after a full window below the hurdle or the participation cost; come back after the cooldown.
+        surplus_per_round = (window_value - window_spend) / config.window
+        unprofitable = (return_on_spend < config.hurdle) | (surplus_per_round < self.participation_cost)
+        leaving = self.active & (self.rounds_in >= config.window) & unprofitable & self.sells_ads[None, :]
         returning = ~self.active & (self.cooldown_left <= 1)
         self.cooldown_left = np.where(~self.active, self.cooldown_left - 1, 0)
         self.cooldown_left[leaving] = config.cooldown

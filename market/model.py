@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 # Columns of the per-round platform table: identity, state at the end of the
 # round, then the round's flows (empty at round 0, before anything is served).
 IDENTITY_COLUMNS = ("round", "platform", "auction")
-STATE_COLUMNS = ("membership_share", "participation", "tau")
+STATE_COLUMNS = ("membership_share", "churn", "participation", "tau", "gate")
 FLOW_COLUMNS = (
     "query_share",
     "queries",
@@ -107,9 +107,8 @@ class MarketModel(mesa.Model):
         User.create_agents(self, scenario.users.count, index=np.arange(scenario.users.count))
 
         # Advertisers: one per brand.
-        self.advertisers = AdvertiserBook(
-            scenario.advertisers, self.world.n_brands, scenario.users.count, len(configs)
-        )
+        sells_ads = [config.auction != "none" for config in configs]
+        self.advertisers = AdvertiserBook(scenario.advertisers, self.world.n_brands, scenario.users.count, sells_ads)
         Advertiser.create_agents(self, self.world.n_brands, brand=np.arange(self.world.n_brands))
 
         # Data collection: model-level totals and a tidy table, one row per platform and round.
@@ -122,6 +121,7 @@ class MarketModel(mesa.Model):
             tables={"platforms": list(PLATFORM_COLUMNS)},
         )
         self.brand_accounts = {name: np.zeros((self.world.n_brands, len(configs))) for name in BRAND_ACCOUNTS}
+        self.churn = np.full(len(configs), np.nan)
         self._account_platforms(queries=None, service=None)
         self._collect()
 
@@ -145,9 +145,13 @@ class MarketModel(mesa.Model):
 
         self.users.update_satisfaction(queries, service.utility)
         self.users.update_reputation()
+        members_before = self.users.members.copy()
         self.users.revise_memberships(self.rng)
+        self.churn = churn(members_before, self.users.members)
 
         self._account_platforms(queries, service)
+        for platform in self.platforms:
+            platform.adjust()
         self._collect()
 
     def _run_auctions(self, queries):
@@ -232,6 +236,8 @@ class MarketModel(mesa.Model):
             config = platform.config
             accounts = {
                 "membership_share": members[platform.index] / n_users,
+                "churn": float(self.churn[platform.index]),
+                "gate": float("nan") if platform.gate is None else platform.gate,
                 "tau": platform.tau if config.auction == "mosaic" else float("nan"),
                 "participation": (
                     float(self.advertisers.active[:, platform.index].mean())
@@ -307,3 +313,10 @@ def platform_seed(scenario_seed, name):
     """Return a platform's seed for keyed draws: 64 bits of SHA-256 over the run's seed and its name."""
     digest = hashlib.sha256(f"{scenario_seed}:{name}".encode()).digest()
     return int.from_bytes(digest[:8], "little")
+
+
+def churn(before, after):
+    """Return per platform the share of members before a revision who no longer hold it after (NaN if none)."""
+    held = before.sum(axis=0)
+    lost = (before & ~after).sum(axis=0)
+    return np.divide(lost, held, out=np.full(held.shape, np.nan), where=held > 0)

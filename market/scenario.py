@@ -124,6 +124,11 @@ class AdvertisersConfig:
     # Truthful bidding already guarantees a return on spend of at least 1 in both auctions;
     # NOTE: the extra 10 % for campaign overhead is an assumption, not a sourced figure.
     hurdle: float = _param(1.1, 0.0, 1e6, help="return on spend below which an advertiser leaves a platform")
+    # A campaign costs time to run, so a platform that moves too little is not worth it.
+    # NOTE: $0.10 per round per 1,000 users ($1 a week in the default market) is an assumption.
+    participation_cost_per_1000_users: float = _param(
+        0.1, 0.0, 1e9, help="surplus per round below which an advertiser leaves a platform ($ per 1,000 users)"
+    )
     window: int = _param(5, 1, 10_000, help="rounds over which return on spend is measured")
     cooldown: int = _param(10, 0, 10_000, help="rounds a departed advertiser waits before trying again")
 
@@ -133,12 +138,26 @@ class PlatformConfig:
     """One chatbot platform: its auction, its costs and its product quality."""
 
     name: str = _param("platform", help="unique name used in outputs")
-    auction: str = _param("none", choices=("mosaic", "embedding", "none"), help="ad mechanism")
+    auction: str = _param("none", choices=("mosaic", "embedding", "keyword", "none"), help="ad mechanism")
     generator: str = _param("context", choices=("context", "reference"), help="π_gen of a MOSAIC platform")
     context_strength: float = _param(1.5, 0.0, 50.0, help="β: log-odds boost of auction brands under π_con")
     # τ = $0.05 is of the order of one mention's value ($0.02–0.10), so ads shift replies
     # clearly without taking them over.
-    tau: float = _param(0.05, 1e-12, 1e12, help="τ: KL weight of a MOSAIC platform ($)")
+    tau: float = _param(0.05, 1e-12, 1e12, help="τ: KL weight of a MOSAIC platform ($), the start value of a policy")
+    tau_policy: str = _param(
+        "fixed", choices=("fixed", "revenue_greedy", "retention_target", "two_sided"), help="how τ moves each round"
+    )
+    tau_min: float = _param(1e-4, 1e-12, 1e12, help="lowest τ a policy may set ($)")
+    tau_max: float = _param(10.0, 1e-12, 1e12, help="highest τ a policy may set ($)")
+    tau_step: float = _param(0.2, 0.0, 10.0, help="step of revenue_greedy and two_sided in log τ")
+    churn_target: float = _param(0.02, 0.0, 1.0, help="churn per round that retention_target holds")
+    pid_kp: float = _param(5.0, 0.0, 1e4, help="proportional gain of retention_target (log τ per unit churn)")
+    pid_ki: float = _param(1.0, 0.0, 1e4, help="integral gain of retention_target")
+    pid_kd: float = _param(0.0, 0.0, 1e4, help="derivative gain of retention_target")
+    retention_floor: float = _param(0.97, 0.0, 1.0, help="two_sided: lowest share of members kept per round")
+    participation_floor: float = _param(
+        0.5, 0.0, 1.0, help="two_sided: lowest share of brands taking part in the auction"
+    )
     candidates: int = _param(20, 1, 10_000, help="M: candidate replies per MOSAIC query")
     separation: bool = _param(False, help="drop MOSAIC candidates that mention two rival brands")
     reproducible: bool = _param(
@@ -150,6 +169,17 @@ class PlatformConfig:
     audit_rate: float = _param(0.0, 0.0, 1.0, help="share of MOSAIC auctions whose receipts advertisers audit")
     relevance_weight: float = _param(1.0, 0.0, 1e3, help="λ of the embedding auction")
     gate: float | None = _param(None, 0.0, 4.0, help="squared-distance gate of the embedding auction (none if absent)")
+    cosine_threshold: float | None = _param(
+        None, -1.0, 1.0, help="cosine gate of the embedding auction: cos(x, c_i) must reach it (none if absent)"
+    )
+    reserve: float = _param(0.0, 0.0, 1e6, help="reserve price of a separate placement ($ per impression)")
+    slots: int = _param(1, 1, 100, help="separate placements sold per query (GSP when above 1)")
+    ad_rate_target: float | None = _param(
+        None, 1e-6, 1.0, help="share of queries with an ad that a PID loop holds by moving the gate, which starts "
+        "at gate or else 0.5 (none: the gate stays fixed)"
+    )
+    gate_kp: float = _param(0.1, 0.0, 1e3, help="proportional gain of the gate loop (squared distance per unit rate)")
+    gate_ki: float = _param(0.1, 0.0, 1e3, help="integral gain of the gate loop")
     base_quality: float = _param(1.0, -INF, INF, help="q_p: product quality before ads")
     initial_share: float = _param(0.1, 0.0, 1.0, help="share of users holding this platform at round 0")
     # $0.01–0.03 per query is the critique's estimate; $0.02 is its midpoint
@@ -320,6 +350,17 @@ def _check_consistency(scenario):
             raise ScenarioError(
                 f"'advertisers.{low}' = {getattr(advertisers, low)} exceeds 'advertisers.{high}' = "
                 f"{getattr(advertisers, high)}; make {low} <= {high}"
+            )
+    for index, platform in enumerate(scenario.platforms):
+        if platform.tau_min > platform.tau_max:
+            raise ScenarioError(
+                f"'platforms[{index}].tau_min' = {platform.tau_min} exceeds 'platforms[{index}].tau_max' = "
+                f"{platform.tau_max}; make tau_min <= tau_max"
+            )
+        if not platform.tau_min <= platform.tau <= platform.tau_max:
+            raise ScenarioError(
+                f"'platforms[{index}].tau' = {platform.tau} lies outside [tau_min, tau_max] = "
+                f"[{platform.tau_min}, {platform.tau_max}]; widen the bounds or move tau"
             )
     if scenario.users.neighbours % 2:
         raise ScenarioError(f"'users.neighbours' = {scenario.users.neighbours} must be even (a ring lattice)")

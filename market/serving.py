@@ -7,8 +7,12 @@ and the compute spent (`market.costs`).
 
 - `serve_plain`: one reply from π_ref, no ad (the ``none`` mechanism, and the
   reply of the embedding platform).
-- `sell_placement`: one separate ad beside the plain reply, sold by the
-  power-diagram auction on the intent (the ``embedding`` mechanism).
+- `sell_placement`: separate ads beside the plain reply, sold by the
+  power-diagram auction on the intent (the ``embedding`` mechanism, one
+  slot or k slots by GSP, with optional gates and reserve).
+- `sell_keyword_placement`: one separate ad sold by a second-price auction
+  on the query's category (the ``keyword`` mechanism); each brand bids its
+  value times its mean relevance in its category.
 - `serve_mosaic`: M candidates from π_gen (π_ref, or π_con with context
   strength β), MOSAIC at the τ the platform actually runs, one reply
   returned; optional competitive separation, keyed draws and audits.
@@ -26,9 +30,9 @@ import numpy as np
 
 from market import costs, replies
 from market.keyed_random import derive_keys, keyed_normals, keyed_uniforms
-from market.mechanisms import mosaic, power_diagram
+from market.mechanisms import keyword, mosaic, power_diagram
 
-__all__ = ["QuerySlots", "Service", "sell_placement", "serve_mosaic", "serve_plain"]
+__all__ = ["QuerySlots", "Service", "sell_keyword_placement", "sell_placement", "serve_mosaic", "serve_plain"]
 
 CANDIDATE_STREAM = 0
 HELPFULNESS_STREAM = 1
@@ -149,28 +153,54 @@ def serve_plain(config, slots, weights, rng):
     return service
 
 
-def sell_placement(service, config, intents, relevances, eligible, world, weights):
-    """Sell one ad beside each plain reply by the power-diagram auction, with truthful bids."""
-    rows = np.arange(intents.shape[0])
+def sell_placement(service, config, intents, relevances, eligible, world, weights, gate):
+    """Sell separate ads beside each plain reply by the power-diagram auction, with truthful bids.
+
+    ``gate`` is the squared-distance gate in force this round (None for no gate).
+    """
     bids = np.where(eligible, world.values[None, :], 0.0)
     outcome = power_diagram.run_auction(
-        intents, world.centres, world.reaches, bids, config.relevance_weight, config.gate
+        intents,
+        world.centres,
+        world.reaches,
+        bids,
+        relevance_weight=config.relevance_weight,
+        gate=gate,
+        cosine_threshold=config.cosine_threshold,
+        reserve=config.reserve,
+        slots=config.slots,
     )
-    shown = outcome.winner >= 0
-    winner = np.where(shown, outcome.winner, 0)
-    ad_relevance = relevances[rows, winner]
-    ad_value = np.where(shown, world.values[winner] * ad_relevance, 0.0)
-    placed, brand = rows[shown], winner[shown]
-
-    service.utility = service.utility + replies.ad_utility(shown, ad_relevance, weights)
-    service.payments[placed, brand] = outcome.payment[shown]
-    service.incremental_value[placed, brand] = ad_value[shown]
-    service.value[placed, brand] += ad_value[shown]
-    service.sponsored = shown
+    _place_ads(service, outcome.winners, outcome.payments, relevances, world, weights)
     cost = costs.post_response_cost(eligible.sum(axis=1), config.reply_tokens, config.embedding_tokens,
                                     intents.shape[1])
     service.charge(cost, config)
     return service
+
+
+def sell_keyword_placement(service, config, category, relevances, eligible, world, weights):
+    """Sell one separate ad per query by a second-price auction on its category."""
+    bids = np.where(eligible, (world.values * world.category_relevance)[None, :], 0.0)
+    outcome = keyword.run_auction(category, world.brand_category, bids, reserve=config.reserve)
+    _place_ads(service, outcome.winner[:, None], outcome.payment[:, None], relevances, world, weights)
+    # A keyword match needs no embedding pass and the auction is a lookup.
+    service.charge(costs.plain_cost(category.size, config.reply_tokens), config)
+    return service
+
+
+def _place_ads(service, winners, payments, relevances, world, weights):
+    """Add shown ads (winners −1 for an empty slot) to a plain reply's service."""
+    for slot in range(winners.shape[1]):
+        shown = winners[:, slot] >= 0
+        placed = np.flatnonzero(shown)
+        brand = winners[placed, slot]
+        ad_relevance = relevances[placed, brand]
+        ad_value = world.values[brand] * ad_relevance
+
+        service.utility[placed] += replies.ad_utility(np.ones(placed.size, bool), ad_relevance, weights)
+        service.payments[placed, brand] += payments[placed, slot]
+        service.incremental_value[placed, brand] += ad_value
+        service.value[placed, brand] += ad_value
+        service.sponsored |= shown
 
 
 def serve_mosaic(config, slots, intents, eligible, weights, published_tau, actual_tau, seed, rng):

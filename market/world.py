@@ -16,7 +16,9 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-__all__ = ["World", "build_world", "sample_near"]
+__all__ = ["World", "build_world", "rival_graph", "sample_near"]
+
+KEYWORD_SAMPLES = 2000
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class World:
         Competitor graph on brand indices.
     rival_matrix : ndarray, shape (C, K, K)
         Adjacency of the rivals graph inside each category, by slot.
+    category_relevance : ndarray, shape (B,)
+        Mean relevance of each brand to intents of its own category, the
+        basis of its truthful keyword bid (Monte Carlo over 2,000 intents).
     """
 
     centroids: np.ndarray
@@ -58,6 +63,7 @@ class World:
     category_brands: np.ndarray
     rivals: nx.Graph
     rival_matrix: np.ndarray
+    category_relevance: np.ndarray
 
     @property
     def n_brands(self):
@@ -112,6 +118,12 @@ def build_world(embedding, advertisers, rng):
         [nx.to_numpy_array(rivals, nodelist=list(brands)) for brands in category_brands]
     ) if n_brands else np.zeros((n_categories, per_category, per_category))
 
+    # A keyword bidder sees only the category, so it values a match at its mean relevance there.
+    intents = sample_near(np.repeat(centroids, KEYWORD_SAMPLES, axis=0), embedding.intent_spread, rng)
+    distances = np.sum((intents.reshape(n_categories, KEYWORD_SAMPLES, 1, -1) - centres.reshape(
+        n_categories, 1, per_category, -1)) ** 2, axis=-1)
+    category_relevance = np.exp(-distances / reaches.reshape(n_categories, 1, per_category) ** 2).mean(axis=1)
+
     return World(
         centroids=centroids,
         brand_category=brand_category,
@@ -124,6 +136,7 @@ def build_world(embedding, advertisers, rng):
         category_brands=category_brands,
         rivals=rivals,
         rival_matrix=rival_matrix,
+        category_relevance=category_relevance.reshape(-1),
     )
 
 

@@ -240,3 +240,42 @@ def test_separation_avoids_rival_mentions():
     # Rival brands named together cost clutter; separation removes them from ad-steered replies.
     assert separated.utility.mean() > plain.utility.mean()
     assert separated.payments.sum() > 0
+
+
+def test_keyword_platform_sells_category_ads():
+    model = run(small_scenario(**{"platforms.embedding.auction": "keyword"}), rounds=2)
+    accounts = model.platforms[1].accounts
+    assert accounts["ad_revenue"] > 0
+    assert accounts["sponsored_share"] > 0.9
+    assert accounts["forward_passes_per_query"] == model.parameters.platforms[1].reply_tokens
+
+
+def test_keyword_bids_follow_category_relevance():
+    world = MarketModel(scenario=small_scenario()).world
+    assert world.category_relevance.shape == (world.n_brands,)
+    assert np.all((world.category_relevance > 0) & (world.category_relevance < 1))
+
+
+def test_two_slots_sell_more():
+    one = run(small_scenario(), rounds=1).platforms[1].accounts
+    two = run(small_scenario(**{"platforms.embedding.slots": 2}), rounds=1).platforms[1].accounts
+    assert two["advertiser_incremental_value"] > one["advertiser_incremental_value"]
+    assert two["mean_user_utility"] < one["mean_user_utility"]
+
+
+def test_gate_loop_holds_ad_rate():
+    scenario = small_scenario(**{"rounds": 40, "platforms.embedding.ad_rate_target": 0.6})
+    table = run(scenario).timeseries()
+    embedding = table[(table["platform"] == "embedding") & (table["round"] > 25)]
+    assert embedding["sponsored_share"].mean() == pytest.approx(0.6, abs=0.05)
+    assert embedding["gate"].between(0, 4).all()
+
+
+def test_participation_cost_drives_brands_out():
+    scenario = small_scenario(
+        **{"advertisers.participation_cost_per_1000_users": 1e6, "advertisers.window": 2, "rounds": 3}
+    )
+    model = run(scenario)
+    assert model.platforms[0].accounts["participation"] == 0.0
+    assert model.platforms[1].accounts["participation"] == 0.0
+    assert np.all(model.advertisers.active[:, 2])
