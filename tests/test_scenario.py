@@ -51,7 +51,7 @@ def test_platform_tables_replace_defaults(tmp_path):
         ("[users]\nelasticity = -1\n", ["users.elasticity", "-1.0", "0.0 <= elasticity"]),
         ("[users]\ncount = 2.5\n", ["users.count", "int", "2.5"]),
         ("[users]\ncount = true\n", ["users.count", "int", "bool"]),
-        ('[[platforms]]\nauction = "banner"\n', ["platforms[0].auction", "banner", "mosaic, embedding, none"]),
+        ('[[platforms]]\nauction = "banner"\n', ["platforms[0].auction", "banner", "mosaic, embedding, keyword, none"]),
         ("rounds = -3\n", ["rounds", "-3"]),
         ("[advertisers]\nincumbents_min = 3\nincumbents_max = 2\n", ["incumbents_min", "incumbents_max"]),
         ('[[platforms]]\nname = "a"\ninitial_share = 0.7\n[[platforms]]\nname = "b"\ninitial_share = 0.7\n',
