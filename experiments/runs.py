@@ -1,0 +1,89 @@
+"""Replicated market runs and the statistics experiments report over them.
+
+Seeds for replicates come from ``numpy.random.SeedSequence(base_seed).spawn(n)``,
+so replicate r of a study always gets the same seed, whatever order or
+process runs it.
+"""
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from tqdm import tqdm
+
+from market.model import MarketModel
+
+__all__ = ["confidence_interval", "replicate_seeds", "run_cells", "simulate", "summarise_cells"]
+
+
+def replicate_seeds(base_seed, n_replicates):
+    """Return ``n_replicates`` independent 63-bit seeds spawned from ``base_seed``."""
+    if n_replicates < 1:
+        raise ValueError(f"the number of seeds must be at least 1, got {n_replicates}")
+    children = np.random.SeedSequence(base_seed).spawn(n_replicates)
+    return [int(child.generate_state(2, dtype=np.uint64)[0] >> np.uint64(1)) for child in children]
+
+
+def simulate(scenario):
+    """Run ``scenario`` for its rounds and return the model's tidy timeseries."""
+    model = MarketModel(scenario=scenario)
+    for _ in range(scenario.rounds):
+        model.step()
+    return model.timeseries()
+
+
+def run_cells(cells, base_seed, n_replicates, progress=True, description="runs"):
+    """Run every cell of a study for every replicate seed and stack the timeseries.
+
+    Parameters
+    ----------
+    cells : list of (dict, Scenario)
+        Labels of the cell (become columns) and the scenario to run.
+    base_seed : int
+    n_replicates : int
+    progress : bool
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The timeseries of every run with the cell's labels and ``replicate``
+        and ``seed`` columns.
+    """
+    seeds = replicate_seeds(base_seed, n_replicates)
+    frames = []
+    with tqdm(total=len(cells) * len(seeds), desc=description, unit="run", disable=not progress) as bar:
+        for labels, scenario in cells:
+            for replicate, seed in enumerate(seeds):
+                table = simulate(scenario.with_overrides({"seed": seed}))
+                frames.append(table.assign(**labels, replicate=replicate, seed=seed))
+                bar.update(1)
+    return pd.concat(frames, ignore_index=True)
+
+
+def confidence_interval(values, level=0.95):
+    """Return (mean, low, high): the Student-t interval of the mean; NaN bounds for one value."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    mean = float(values.mean())
+    if values.size == 1:
+        return mean, float("nan"), float("nan")
+    half = float(stats.t.ppf(0.5 + level / 2, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size))
+    return mean, mean - half, mean + half
+
+
+def summarise_cells(table, by, metrics):
+    """Return one row per group of ``by`` with the mean and 95 % interval of each metric over replicates.
+
+    ``table`` holds one value per replicate and group (aggregate rounds first).
+    """
+    rows = []
+    for key, group in table.groupby(by, sort=False):
+        row = dict(zip(by, key if isinstance(key, tuple) else (key,)))
+        for metric in metrics:
+            mean, low, high = confidence_interval(group[metric])
+            row.update({metric: mean, f"{metric}_low": low, f"{metric}_high": high})
+        row["replicates"] = int(group["replicate"].nunique()) if "replicate" in group else len(group)
+        rows.append(row)
+    return pd.DataFrame(rows)
