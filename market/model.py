@@ -53,6 +53,7 @@ FLOW_COLUMNS = (
     "user_welfare",
     "mean_kl",
     "sponsored_share",
+    "clutter_share",
     "advertiser_value",
     "advertiser_incremental_value",
     "advertiser_surplus",
@@ -70,6 +71,9 @@ BRAND_ACCOUNTS = {
     "incremental_value": "incremental_value",
     "mention_lift": "mention_lift",
 }
+
+
+BRAND_COLUMNS = ("round", "brand", "category", "incumbent", "platform", *BRAND_ACCOUNTS)
 
 
 class MarketModel(mesa.Model):
@@ -118,7 +122,7 @@ class MarketModel(mesa.Model):
                 "user_welfare": lambda model: sum(p.accounts["user_welfare"] for p in model.platforms),
                 "advertiser_surplus": lambda model: sum(p.accounts["advertiser_surplus"] for p in model.platforms),
             },
-            tables={"platforms": list(PLATFORM_COLUMNS)},
+            tables={"platforms": list(PLATFORM_COLUMNS), "brands": list(BRAND_COLUMNS)},
         )
         self.brand_accounts = {name: np.zeros((self.world.n_brands, len(configs))) for name in BRAND_ACCOUNTS}
         self.churn = np.full(len(configs), np.nan)
@@ -258,6 +262,25 @@ class MarketModel(mesa.Model):
             row = {"round": self.round, "platform": platform.name, "auction": platform.config.auction}
             row.update({column: platform.accounts[column] for column in STATE_COLUMNS + FLOW_COLUMNS})
             self.datacollector.add_table_row("platforms", row)
+        if self.round == 0:
+            return
+        for platform in self.platforms:
+            if platform.config.auction == "none":
+                continue
+            for brand in range(self.world.n_brands):
+                row = {
+                    "round": self.round,
+                    "brand": brand,
+                    "category": int(self.world.brand_category[brand]),
+                    "incumbent": bool(self.world.incumbent[brand]),
+                    "platform": platform.name,
+                }
+                row.update({name: float(self.brand_accounts[name][brand, platform.index]) for name in BRAND_ACCOUNTS})
+                self.datacollector.add_table_row("brands", row)
+
+    def brand_timeseries(self):
+        """Return the tidy per-round table of each brand on each ad platform (spend, value, influence)."""
+        return self.datacollector.get_table_dataframe("brands")
 
     def timeseries(self):
         """Return the tidy per-round table, with the outside option as a row per round."""
@@ -295,6 +318,7 @@ def platform_accounts(platform, service, rows, n_members, total_queries):
         "user_welfare": float(utility.sum()),
         "mean_kl": _mean(service.kl[rows]),
         "sponsored_share": _mean(service.sponsored[rows]),
+        "clutter_share": _mean(service.cluttered[rows]),
         "advertiser_value": float(service.value[rows].sum()),
         "advertiser_incremental_value": incremental_value,
         "advertiser_surplus": incremental_value - ad_revenue,

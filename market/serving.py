@@ -57,6 +57,8 @@ class Service:
         Compute per query, and its dollar cost in the platform's accounting.
     sponsored : ndarray of bool, shape (Q,)
         An ad was shown, or a MOSAIC reply mentions a brand of its auction.
+    cluttered : ndarray of bool, shape (Q,)
+        The reply mentions two rival brands.
     audited, audit_failed : ndarray of bool, shape (Q,)
         The auction's receipt was audited, and the audit found a mismatch.
     """
@@ -71,6 +73,7 @@ class Service:
     token_forwards: np.ndarray
     inference_cost: np.ndarray
     sponsored: np.ndarray
+    cluttered: np.ndarray
     audited: np.ndarray
     audit_failed: np.ndarray
 
@@ -81,7 +84,7 @@ class Service:
                                                              "inference_cost")}
         per_brand = {name: np.zeros((n_queries, n_brands)) for name in ("payments", "value", "incremental_value",
                                                                         "mention_lift")}
-        flags = {name: np.zeros(n_queries, dtype=bool) for name in ("sponsored", "audited", "audit_failed")}
+        flags = {name: np.zeros(n_queries, dtype=bool) for name in ("sponsored", "cluttered", "audited", "audit_failed")}
         return cls(**per_query, **per_brand, **flags)
 
     def assign(self, index, other):
@@ -117,6 +120,11 @@ class QuerySlots:
     def n_queries(self):
         return self.brands.shape[0]
 
+    def cluttered(self, mentions):
+        """Return whether each reply (Q, K) mentions two rival brands."""
+        mentioned = mentions.astype(float)
+        return np.einsum("qi,qij,qj->q", mentioned, self.rivals, mentioned) > 0
+
     def rewards(self, mentions):
         """Return the true rewards r_i of the slot brands for candidate mentions (Q, M, K)."""
         return replies.advertiser_rewards(
@@ -149,6 +157,7 @@ def serve_plain(config, slots, weights, rng):
         config.base_quality, reply.helpfulness[:, 0], mentions, slots.relevances, slots.rivals, weights
     )
     service.value = slots.scatter(slots.rewards(reply.mentions)[:, 0, :])
+    service.cluttered = slots.cluttered(mentions)
     service.charge(costs.plain_cost(slots.n_queries, config.reply_tokens), config)
     return service
 
@@ -272,6 +281,7 @@ def serve_mosaic(config, slots, intents, eligible, weights, published_tau, actua
     service.mention_lift = slots.scatter(np.where(in_auction, influence.mention_lift, 0.0))
     service.kl = outcome.kl_to_reference
     service.sponsored = np.any(returned & in_auction, axis=1)
+    service.cluttered = slots.cluttered(returned)
     service.charge(costs.mosaic_cost(in_auction.sum(axis=1), config.candidates, config.reply_tokens), config)
 
     if config.audit_rate > 0:
