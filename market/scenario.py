@@ -10,12 +10,14 @@ the units of the user's reply utility (the helpfulness shock has sd 1).
 """
 
 import dataclasses
+import numbers
 import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import tomli_w
 
 __all__ = [
@@ -315,9 +317,15 @@ def _convert(spec, value, key):
 
 
 def _coerce(kind, value, key):
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+    # numbers.Real and numbers.Integral also admit numpy scalars, which sweeps pass in.
+    if isinstance(value, bool) or isinstance(value, np.bool_):
+        if kind is bool:
+            return bool(value)
+    elif kind is float and isinstance(value, numbers.Real):
         return float(value)
-    if kind in (int, float, str, bool) and type(value) is kind:
+    elif kind is int and isinstance(value, numbers.Integral):
+        return int(value)
+    elif kind is str and isinstance(value, str):
         return value
     raise ScenarioError(f"'{key}' must be of type {kind.__name__}, got {type(value).__name__} {value!r}")
 

@@ -53,6 +53,10 @@ class Service:
         MOSAIC's reference weights (0 without MOSAIC).
     kl : ndarray, shape (Q,)
         KL(allocation ‖ reference weights) in nats; 0 without MOSAIC.
+    entropy : ndarray, shape (Q,)
+        Entropy of the allocation over the candidates in bits: how much the
+        returned reply is left to chance once the candidates are drawn
+        (0 for a single plain reply).
     forward_passes, token_forwards, inference_cost : ndarray, shape (Q,)
         Compute per query, and its dollar cost in the platform's accounting.
     sponsored : ndarray of bool, shape (Q,)
@@ -69,6 +73,7 @@ class Service:
     incremental_value: np.ndarray
     mention_lift: np.ndarray
     kl: np.ndarray
+    entropy: np.ndarray
     forward_passes: np.ndarray
     token_forwards: np.ndarray
     inference_cost: np.ndarray
@@ -80,7 +85,7 @@ class Service:
     @classmethod
     def empty(cls, n_queries, n_brands):
         """Return a zero-filled service for ``n_queries`` queries."""
-        per_query = {name: np.zeros(n_queries) for name in ("utility", "kl", "forward_passes", "token_forwards",
+        per_query = {name: np.zeros(n_queries) for name in ("utility", "kl", "entropy", "forward_passes", "token_forwards",
                                                              "inference_cost")}
         per_brand = {name: np.zeros((n_queries, n_brands)) for name in ("payments", "value", "incremental_value",
                                                                         "mention_lift")}
@@ -280,6 +285,9 @@ def serve_mosaic(config, slots, intents, eligible, weights, published_tau, actua
     service.incremental_value = slots.scatter(np.where(in_auction, with_brand - without_brand, 0.0))
     service.mention_lift = slots.scatter(np.where(in_auction, influence.mention_lift, 0.0))
     service.kl = outcome.kl_to_reference
+    with np.errstate(divide="ignore", invalid="ignore"):
+        service.entropy = -np.sum(np.where(outcome.allocation > 0, outcome.allocation * np.log2(outcome.allocation), 0.0),
+                                  axis=1)
     service.sponsored = np.any(returned & in_auction, axis=1)
     service.cluttered = slots.cluttered(returned)
     service.charge(costs.mosaic_cost(in_auction.sum(axis=1), config.candidates, config.reply_tokens), config)

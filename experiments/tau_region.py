@@ -1,0 +1,241 @@
+"""The feasible τ region: where users stay, advertisers take part and the platform profits.
+
+A grid over the MOSAIC platform's τ and the users' switching elasticity η
+(and, optionally, M) runs the full market. For every cell and seed it
+measures, for the MOSAIC platform:
+
+- user retention: its mean membership share over the last quarter of the
+  run divided by its share at round 0 (how much of its user base it keeps;
+  users who revise their platforms at random leave and arrive alike, so
+  only a net loss lowers it);
+- advertiser participation: mean share of brands taking part in its
+  auction over the second half of the run;
+- profit: mean profit per round in dollars (ad and subscription revenue
+  minus inference cost).
+
+A cell is feasible when all three reach their floors (``--retention-floor``,
+``--participation-floor``, ``--profit-floor``), judged on the mean over
+seeds. For each elasticity the summary gives the τ range where each
+constraint holds: retention binds τ from below if small τ loses users,
+participation binds it from above if large τ leaves advertisers too little
+to gain.
+"""
+
+import sys
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from experiments.options import add_output_arguments, add_scenario_arguments, resolve_scenario
+from experiments.output import prepare_output, provenance, write_json
+from experiments.runs import replicate_seeds, run_cells, summarise_cells
+
+__all__ = ["DESCRIPTION", "add_arguments", "execute", "print_table", "run"]
+
+DESCRIPTION = "map the feasible τ region over τ and user switching elasticity"
+FILES = ("cells.csv", "runs.csv", "summary.json", "tau_region.png", "constraints.png")
+DEFAULT_OUT = "results/tau_region"
+PLATFORM = "mosaic"
+METRICS = ("retention", "participation", "profit")
+FULL = {"taus": (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0), "elasticities": (1.0, 3.0, 10.0), "users": 2000,
+        "rounds": 30, "seeds": 2}
+QUICK = {"taus": (0.01, 0.3), "elasticities": (1.0, 10.0), "users": 300, "rounds": 4, "seeds": 1}
+
+
+def run(scenario, out, taus, elasticities, candidates, seeds, floors, overwrite=False, progress=True):
+    """Run the grid and write its tables and figures; return the summary.
+
+    Parameters
+    ----------
+    scenario : market.scenario.Scenario
+        Base market; it must have a platform named ``mosaic`` with a MOSAIC auction.
+    taus, elasticities : sequence of float
+    candidates : sequence of int or None
+        Values of M to sweep, or None to keep the scenario's.
+    seeds : int
+        Replicates per cell.
+    floors : dict
+        Floors on ``retention``, ``participation`` and ``profit``.
+    """
+    out = prepare_output(out, FILES, overwrite)
+    cells = []
+    for m in candidates or (None,):
+        for elasticity in elasticities:
+            for tau in taus:
+                overrides = {f"platforms.{PLATFORM}.tau": tau, "users.elasticity": elasticity,
+                             f"platforms.{PLATFORM}.tau_min": min(tau, 1e-4),
+                             f"platforms.{PLATFORM}.tau_max": max(tau, 10.0)}
+                labels = {"tau": tau, "elasticity": elasticity}
+                if m is not None:
+                    overrides[f"platforms.{PLATFORM}.candidates"] = m
+                    labels["candidates"] = m
+                cells.append((labels, scenario.with_overrides(overrides)))
+
+    table = run_cells(cells, scenario.seed, seeds, progress=progress, description="tau_region")
+    runs = per_run_metrics(table, list(cells[0][0]), scenario.rounds)
+    runs.to_csv(out / "runs.csv", index=False)
+    grouped = summarise_cells(runs, list(cells[0][0]), METRICS)
+    grouped["feasible"] = np.all([grouped[metric] >= floors[metric] for metric in METRICS], axis=0)
+    grouped.to_csv(out / "cells.csv", index=False)
+
+    summary = {
+        "platform": PLATFORM,
+        "floors": floors,
+        "seeds": replicate_seeds(scenario.seed, seeds),
+        "grid": {"tau": list(taus), "elasticity": list(elasticities), "candidates": list(candidates or [])},
+        "region_empty": not bool(grouped["feasible"].any()),
+        "feasible_cells": int(grouped["feasible"].sum()),
+        "cells": int(len(grouped)),
+        "bounds": binding_bounds(grouped, floors),
+        "provenance": provenance(),
+        "scenario": scenario.to_dict(),
+    }
+    write_json(out / "summary.json", summary)
+    plot_region(grouped, floors, out / "tau_region.png")
+    plot_constraints(grouped, floors, out / "constraints.png")
+    return summary
+
+
+def per_run_metrics(table, labels, rounds):
+    """Reduce each run's timeseries to retention, participation and profit for the MOSAIC platform."""
+    mosaic = table[table["platform"] == PLATFORM]
+    played = mosaic[mosaic["round"] >= 1]
+    keys = [*labels, "replicate"]
+    runs = played.groupby(keys, as_index=False).agg(profit=("profit", "mean"))
+    late = played[played["round"] > rounds / 2].groupby(keys, as_index=False).agg(
+        participation=("participation", "mean"))
+    last_quarter = played[played["round"] > 0.75 * rounds].groupby(keys, as_index=False).agg(
+        late_share=("membership_share", "mean"))
+    start = mosaic[mosaic["round"] == 0].groupby(keys, as_index=False).agg(start_share=("membership_share", "mean"))
+    runs = runs.merge(late, on=keys).merge(last_quarter, on=keys).merge(start, on=keys)
+    runs["retention"] = runs["late_share"] / runs["start_share"]
+    return runs.drop(columns=["late_share", "start_share"])
+
+
+def binding_bounds(grouped, floors):
+    """For each elasticity (and M), the τ values where each constraint holds and the feasible τ values."""
+    by = [column for column in ("candidates", "elasticity") if column in grouped]
+    bounds = []
+    for key, cells in grouped.groupby(by, sort=True):
+        cells = cells.sort_values("tau")
+        entry = dict(zip(by, key if isinstance(key, tuple) else (key,)))
+        for metric in METRICS:
+            holding = cells.loc[cells[metric] >= floors[metric], "tau"]
+            entry[f"{metric}_holds_for_tau"] = [float(tau) for tau in holding]
+            entry[f"{metric}_min_tau"] = float(holding.min()) if len(holding) else None
+            entry[f"{metric}_max_tau"] = float(holding.max()) if len(holding) else None
+        entry["feasible_tau"] = [float(tau) for tau in cells.loc[cells["feasible"], "tau"]]
+        bounds.append(entry)
+    return bounds
+
+
+def plot_region(grouped, floors, path):
+    """Heatmaps over (τ, elasticity) of each metric, with the feasible cells outlined."""
+    first = grouped[grouped["candidates"] == grouped["candidates"].iloc[0]] if "candidates" in grouped else grouped
+    taus = np.sort(first["tau"].unique())
+    elasticities = np.sort(first["elasticity"].unique())
+    figure = Figure(figsize=(14, 4.4))
+    axes = figure.subplots(1, 3)
+    titles = {"retention": "user retention (late / initial share)", "participation": "advertiser participation",
+              "profit": "profit per round ($)"}
+    feasible = _grid(first, "feasible", taus, elasticities).astype(float)
+    for axis, metric in zip(axes, METRICS):
+        values = _grid(first, metric, taus, elasticities)
+        image = axis.imshow(values, origin="lower", aspect="auto", cmap="viridis")
+        figure.colorbar(image, ax=axis, label=titles[metric])
+        axis.contour(feasible, levels=[0.5], colors="white", linewidths=2)
+        below = values < floors[metric]
+        for row, column in zip(*np.nonzero(below)):
+            axis.text(column, row, "×", ha="center", va="center", color="red", fontsize=9)
+        axis.set_xticks(range(len(taus)), [f"{tau:g}" for tau in taus], rotation=45)
+        axis.set_yticks(range(len(elasticities)), [f"{value:g}" for value in elasticities])
+        axis.set(xlabel="τ ($)", ylabel="switching elasticity η", title=f"{titles[metric]} (floor {floors[metric]:g})")
+    figure.suptitle("Feasible τ region: white outline = all floors met; × = below this floor")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+
+
+def plot_constraints(grouped, floors, path):
+    """Each metric against τ, one line per elasticity, with its floor."""
+    figure = Figure(figsize=(14, 4.2))
+    axes = figure.subplots(1, 3, sharex=True)
+    first = grouped[grouped["candidates"] == grouped["candidates"].iloc[0]] if "candidates" in grouped else grouped
+    units = {"retention": "late share / round-0 share", "participation": "share of brands in the auction",
+             "profit": "dollars per round"}
+    for axis, metric in zip(axes, METRICS):
+        for elasticity, cells in first.groupby("elasticity"):
+            cells = cells.sort_values("tau")
+            axis.plot(cells["tau"], cells[metric], marker="o", label=f"η = {elasticity:g}")
+            axis.fill_between(cells["tau"], cells[f"{metric}_low"], cells[f"{metric}_high"], alpha=0.2)
+        axis.axhline(floors[metric], color="red", linestyle="--", label="floor")
+        axis.set_xscale("log")
+        axis.set(xlabel="τ ($, log scale)", ylabel=units[metric], title=metric)
+        axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+
+
+def _grid(cells, column, taus, elasticities):
+    values = np.full((len(elasticities), len(taus)), np.nan)
+    for _, cell in cells.iterrows():
+        values[np.searchsorted(elasticities, cell["elasticity"]), np.searchsorted(taus, cell["tau"])] = cell[column]
+    return values
+
+
+def print_table(summary, stream=None):
+    """Print, per elasticity, where each constraint holds and the feasible τ values."""
+    stream = sys.stdout if stream is None else stream
+    floors = summary["floors"]
+    print(f"floors: retention >= {floors['retention']}, participation >= {floors['participation']}, "
+          f"profit >= ${floors['profit']}/round", file=stream)
+    for entry in summary["bounds"]:
+        label = ", ".join(f"{key}={entry[key]:g}" for key in ("candidates", "elasticity") if key in entry)
+        print(f"{label}: retention holds for τ >= {entry['retention_min_tau']}, participation for τ <= "
+              f"{entry['participation_max_tau']}, profit holds for {entry['profit_holds_for_tau'] or 'no τ'}; "
+              f"feasible τ: {entry['feasible_tau'] or 'none'}", file=stream)
+    verdict = "EMPTY" if summary["region_empty"] else f"{summary['feasible_cells']} of {summary['cells']} cells"
+    print(f"feasible region: {verdict}", file=stream)
+
+
+def add_arguments(parser):
+    """Add this experiment's command-line options to ``parser``."""
+    add_scenario_arguments(parser)
+    add_output_arguments(parser, DEFAULT_OUT)
+    parser.add_argument("--seeds", type=int, help=f"replicates per cell (default {FULL['seeds']})")
+    parser.add_argument("--taus", type=float, nargs="+", help="τ values of the grid ($)")
+    parser.add_argument("--elasticities", type=float, nargs="+", help="switching elasticities η of the grid")
+    parser.add_argument("--candidates", type=int, nargs="+", help="values of M to sweep as a third axis")
+    parser.add_argument("--retention-floor", type=float, default=0.8,
+                        help="floor on retention, the late membership share over the round-0 share")
+    parser.add_argument("--participation-floor", type=float, default=0.5, help="floor on advertiser participation")
+    parser.add_argument("--profit-floor", type=float, default=0.0, help="floor on profit per round ($)")
+
+
+def execute(arguments):
+    """Run the experiment as the command line asks and return its summary."""
+    size = QUICK if arguments.quick else FULL
+    scenario = resolve_scenario(arguments, {"users.count": size["users"], "rounds": size["rounds"]})
+    floors = {"retention": arguments.retention_floor, "participation": arguments.participation_floor,
+              "profit": arguments.profit_floor}
+    return run(
+        scenario,
+        arguments.out,
+        taus=arguments.taus or size["taus"],
+        elasticities=arguments.elasticities or size["elasticities"],
+        candidates=arguments.candidates,
+        seeds=arguments.seeds or size["seeds"],
+        floors=floors,
+        overwrite=arguments.overwrite,
+        progress=not arguments.no_progress,
+    )
+
+
+def main(argv=None):
+    """Entry point of ``python -m experiments.tau_region``."""
+    from market.cli import main as cli_main
+
+    return cli_main(["run", "tau_region", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
