@@ -5,9 +5,10 @@ A grid over the MOSAIC platform's τ and the users' switching elasticity η
 measures, for the MOSAIC platform:
 
 - user retention: its mean membership share over the last quarter of the
-  run divided by its share at round 0 (how much of its user base it keeps;
-  users who revise their platforms at random leave and arrive alike, so
-  only a net loss lowers it);
+  run divided by the same platform's share in a baseline run where it shows
+  no ads (same elasticity, M and seed). Shares drift toward the logit
+  equilibrium with or without ads, so the baseline isolates the users that
+  ads drive away;
 - advertiser participation: mean share of brands taking part in its
   auction over the second half of the run;
 - profit: mean profit per round in dollars (ad and subscription revenue
@@ -38,7 +39,7 @@ DEFAULT_OUT = "results/tau_region"
 PLATFORM = "mosaic"
 METRICS = ("retention", "participation", "profit")
 FULL = {"taus": (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0), "elasticities": (1.0, 3.0, 10.0), "users": 2000,
-        "rounds": 30, "seeds": 2}
+        "rounds": 30, "seeds": 3}
 QUICK = {"taus": (0.01, 0.3), "elasticities": (1.0, 10.0), "users": 300, "rounds": 4, "seeds": 1}
 
 
@@ -61,20 +62,26 @@ def run(scenario, out, taus, elasticities, candidates, seeds, floors, overwrite=
     cells = []
     for m in candidates or (None,):
         for elasticity in elasticities:
+            baseline = {"platforms." + PLATFORM + ".auction": "none", "users.elasticity": elasticity}
+            labels = {"tau": float("nan"), "elasticity": elasticity, "arm": "no_ads"}
+            if m is not None:
+                labels["candidates"] = m
+            cells.append((labels, scenario.with_overrides(baseline)))
             for tau in taus:
                 overrides = {f"platforms.{PLATFORM}.tau": tau, "users.elasticity": elasticity,
                              f"platforms.{PLATFORM}.tau_min": min(tau, 1e-4),
                              f"platforms.{PLATFORM}.tau_max": max(tau, 10.0)}
-                labels = {"tau": tau, "elasticity": elasticity}
+                labels = {"tau": tau, "elasticity": elasticity, "arm": "mosaic"}
                 if m is not None:
                     overrides[f"platforms.{PLATFORM}.candidates"] = m
                     labels["candidates"] = m
                 cells.append((labels, scenario.with_overrides(overrides)))
 
     table = run_cells(cells, scenario.seed, seeds, progress=progress, description="tau_region")
-    runs = per_run_metrics(table, list(cells[0][0]), scenario.rounds)
+    axes = [key for key in cells[0][0] if key not in ("tau", "arm")]
+    runs = per_run_metrics(table, axes, scenario.rounds)
     runs.to_csv(out / "runs.csv", index=False)
-    grouped = summarise_cells(runs, list(cells[0][0]), METRICS)
+    grouped = summarise_cells(runs, ["tau", *axes], METRICS)
     grouped["feasible"] = np.all([grouped[metric] >= floors[metric] for metric in METRICS], axis=0)
     grouped.to_csv(out / "cells.csv", index=False)
 
@@ -96,20 +103,30 @@ def run(scenario, out, taus, elasticities, candidates, seeds, floors, overwrite=
     return summary
 
 
-def per_run_metrics(table, labels, rounds):
-    """Reduce each run's timeseries to retention, participation and profit for the MOSAIC platform."""
-    mosaic = table[table["platform"] == PLATFORM]
-    played = mosaic[mosaic["round"] >= 1]
-    keys = [*labels, "replicate"]
-    runs = played.groupby(keys, as_index=False).agg(profit=("profit", "mean"))
-    late = played[played["round"] > rounds / 2].groupby(keys, as_index=False).agg(
+def per_run_metrics(table, axes, rounds):
+    """Reduce each run's timeseries to retention, participation and profit for the MOSAIC platform.
+
+    ``axes`` are the grid's labels besides τ (elasticity, and M if swept);
+    a no-ads run with the same labels and replicate is the retention baseline.
+    """
+    platform_rows = table[(table["platform"] == PLATFORM) & (table["round"] >= 1)]
+    keys = [*axes, "replicate"]
+    late_share = (
+        platform_rows[platform_rows["round"] > 0.75 * rounds]
+        .groupby([*keys, "arm", "tau"], as_index=False, dropna=False)["membership_share"].mean()
+    )
+    baseline = late_share[late_share["arm"] == "no_ads"][[*keys, "membership_share"]].rename(
+        columns={"membership_share": "baseline_share"})
+
+    played = platform_rows[platform_rows["arm"] == "mosaic"]
+    runs = played.groupby([*keys, "tau"], as_index=False).agg(profit=("profit", "mean"))
+    participation = played[played["round"] > rounds / 2].groupby([*keys, "tau"], as_index=False).agg(
         participation=("participation", "mean"))
-    last_quarter = played[played["round"] > 0.75 * rounds].groupby(keys, as_index=False).agg(
-        late_share=("membership_share", "mean"))
-    start = mosaic[mosaic["round"] == 0].groupby(keys, as_index=False).agg(start_share=("membership_share", "mean"))
-    runs = runs.merge(late, on=keys).merge(last_quarter, on=keys).merge(start, on=keys)
-    runs["retention"] = runs["late_share"] / runs["start_share"]
-    return runs.drop(columns=["late_share", "start_share"])
+    runs = runs.merge(participation, on=[*keys, "tau"])
+    runs = runs.merge(late_share[late_share["arm"] == "mosaic"].drop(columns="arm"), on=[*keys, "tau"])
+    runs = runs.merge(baseline, on=keys)
+    runs["retention"] = runs["membership_share"] / runs["baseline_share"]
+    return runs.drop(columns=["membership_share"])
 
 
 def binding_bounds(grouped, floors):
@@ -136,7 +153,7 @@ def plot_region(grouped, floors, path):
     elasticities = np.sort(first["elasticity"].unique())
     figure = Figure(figsize=(14, 4.4))
     axes = figure.subplots(1, 3)
-    titles = {"retention": "user retention (late / initial share)", "participation": "advertiser participation",
+    titles = {"retention": "user retention (share / no-ads share)", "participation": "advertiser participation",
               "profit": "profit per round ($)"}
     feasible = _grid(first, "feasible", taus, elasticities).astype(float)
     for axis, metric in zip(axes, METRICS):
@@ -160,7 +177,7 @@ def plot_constraints(grouped, floors, path):
     figure = Figure(figsize=(14, 4.2))
     axes = figure.subplots(1, 3, sharex=True)
     first = grouped[grouped["candidates"] == grouped["candidates"].iloc[0]] if "candidates" in grouped else grouped
-    units = {"retention": "late share / round-0 share", "participation": "share of brands in the auction",
+    units = {"retention": "late share / share without ads", "participation": "share of brands in the auction",
              "profit": "dollars per round"}
     for axis, metric in zip(axes, METRICS):
         for elasticity, cells in first.groupby("elasticity"):
@@ -190,9 +207,9 @@ def print_table(summary, stream=None):
           f"profit >= ${floors['profit']}/round", file=stream)
     for entry in summary["bounds"]:
         label = ", ".join(f"{key}={entry[key]:g}" for key in ("candidates", "elasticity") if key in entry)
-        print(f"{label}: retention holds for τ >= {entry['retention_min_tau']}, participation for τ <= "
-              f"{entry['participation_max_tau']}, profit holds for {entry['profit_holds_for_tau'] or 'no τ'}; "
-              f"feasible τ: {entry['feasible_tau'] or 'none'}", file=stream)
+        print(f"{label}: retention holds for τ in {entry['retention_holds_for_tau'] or 'none'}, participation "
+              f"for τ in {entry['participation_holds_for_tau'] or 'none'}, profit for τ in "
+              f"{entry['profit_holds_for_tau'] or 'none'}; feasible τ: {entry['feasible_tau'] or 'none'}", file=stream)
     verdict = "EMPTY" if summary["region_empty"] else f"{summary['feasible_cells']} of {summary['cells']} cells"
     print(f"feasible region: {verdict}", file=stream)
 
@@ -206,7 +223,7 @@ def add_arguments(parser):
     parser.add_argument("--elasticities", type=float, nargs="+", help="switching elasticities η of the grid")
     parser.add_argument("--candidates", type=int, nargs="+", help="values of M to sweep as a third axis")
     parser.add_argument("--retention-floor", type=float, default=0.8,
-                        help="floor on retention, the late membership share over the round-0 share")
+                        help="floor on retention, the late membership share over the no-ads baseline's")
     parser.add_argument("--participation-floor", type=float, default=0.5, help="floor on advertiser participation")
     parser.add_argument("--profit-floor", type=float, default=0.0, help="floor on profit per round ($)")
 
