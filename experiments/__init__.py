@@ -9,7 +9,7 @@ import importlib
 
 __all__ = ["NAMES", "load"]
 
-NAMES = ("market_shares", "convergence", "truthfulness", "tau_region", "user_exit", "relevance_weight", "inference_cost", "chain")
+NAMES = ("market_shares", "convergence", "truthfulness", "tau_region", "user_exit", "relevance_weight", "inference_cost", "chain", "output_variance", "attribution", "incumbency", "adversarial")
 
 
 def load(name):
