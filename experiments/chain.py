@@ -167,7 +167,8 @@ CLAIMS = (
      "the returned reply is left to chance (over half a bit of entropy)"),
     ("4 attribution", "lift_payment_correlation", "below", 0.5,
      "payments track measured influence weakly (correlation under 0.5)"),
-    ("4 audits", "audit_failure_rate", "above", 0.0, "sampled audits find mismatches"),
+    ("4 audits", "audit_failure_rate", "above", 0.0,
+     "sampled audits find mismatches (n/a unless the scenario sets platforms.NAME.audit_rate)"),
     ("5 incumbency", "incumbent_share_gap", "above", 0.0,
      "incumbents take more of MOSAIC's incremental value than of the post-response auction's"),
     ("6 adversarial", "clutter_gap", "above", 0.0, "MOSAIC names rivals together more than plain replies"),
@@ -231,13 +232,13 @@ def plot_chain(timeseries, path):
 def print_table(summary, stream=None):
     """Print each claim's metric, interval and verdict."""
     stream = sys.stdout if stream is None else stream
-    print(f"{'claim':<22}{'metric':<26}{'mean':>10}{'95% CI':>22}  {'effect if':<12}appeared", file=stream)
+    print(f"{'claim':<22}{'metric':<26}{'mean':>11}{'95% CI':>26}  {'effect if':<12}appeared", file=stream)
     for effect in summary["effects"]:
         low, high = effect["ci"]
         interval = "n/a" if low is None or not np.isfinite(low) else f"[{low:.3g}, {high:.3g}]"
         mean = "n/a" if effect["mean"] is None or not np.isfinite(effect["mean"]) else f"{effect['mean']:.4g}"
         verdict = {True: "yes", False: "no", None: "n/a"}[effect["appeared"]]
-        print(f"{effect['claim']:<22}{effect['metric']:<26}{mean:>10}{interval:>22}  {effect['effect_if']:<12}{verdict}",
+        print(f"{effect['claim']:<22}{effect['metric']:<26}{mean:>11}{interval:>26}  {effect['effect_if']:<12}{verdict}",
               file=stream)
 
 
