@@ -25,8 +25,10 @@ Participation. On each ad platform a brand tracks, over the last W rounds, its
 return on spend (incremental value delivered divided by payments) and its
 surplus (incremental value minus payments). After W full rounds it leaves the
 platform if the return is below the hurdle, or if its surplus per round is
-below the participation cost (the cost of running a campaign there). It
-returns after the cooldown (at least one round) with a fresh window. A window
+below the participation cost (the cost of running a campaign there). Each
+later round it returns with probability 1/cooldown, a geometric wait with a
+mean of `cooldown` rounds (at least one), and starts a fresh window. Random
+waits keep brands that left together from returning in lockstep. A window
 with no spend passes the hurdle, so only the participation cost can end it.
 """
 
@@ -87,7 +89,6 @@ class AdvertiserBook:
         self.pacing = np.ones(n_brands)
         self.active = np.ones((n_brands, n_platforms), dtype=bool)
         self.rounds_in = np.zeros((n_brands, n_platforms), dtype=int)
-        self.cooldown_left = np.zeros((n_brands, n_platforms), dtype=int)
         self.spend_history = np.zeros((config.window, n_brands, n_platforms))
         self.value_history = np.zeros((config.window, n_brands, n_platforms))
         self.return_on_spend = np.full((n_brands, n_platforms), np.inf)
@@ -102,7 +103,7 @@ class AdvertiserBook:
         throttled = rng.random((query_platform.size, self.budget.size)) < self.pacing[None, :]
         return throttled & self.active.T[query_platform] & (self.budget > 0)[None, :]
 
-    def settle(self, spend, incremental_value, reached_share, round_index):
+    def settle(self, spend, incremental_value, reached_share, round_index, rng):
         """Update pacing and participation from one round's outcome.
 
         Parameters
@@ -113,6 +114,8 @@ class AdvertiserBook:
             Share of each brand's eligible queries processed before its budget ran out.
         round_index : int
             The round just played, counting from 0.
+        rng : numpy.random.Generator
+            Source of the return draws.
         """
         config = self.config
         self.last_spend = spend
@@ -136,9 +139,7 @@ class AdvertiserBook:
         surplus_per_round = (window_value - window_spend) / config.window
         unprofitable = (return_on_spend < config.hurdle) | (surplus_per_round < self.participation_cost)
         leaving = self.active & (self.rounds_in >= config.window) & unprofitable & self.sells_ads[None, :]
-        returning = ~self.active & (self.cooldown_left <= 1)
-        self.cooldown_left = np.where(~self.active, self.cooldown_left - 1, 0)
-        self.cooldown_left[leaving] = config.cooldown
+        returning = ~self.active & (rng.random(self.active.shape) < 1.0 / max(config.cooldown, 1))
         self.active = (self.active & ~leaving) | returning
         self.spend_history[:, returning] = 0.0
         self.value_history[:, returning] = 0.0

@@ -221,8 +221,10 @@ def plot_chain(timeseries, path):
     axes[2].set_yscale("symlog", linthresh=1.0)
     axes[2].set(ylabel="dollars per round (symlog)", title="Revenue vs inference cost")
     axes[3].set(ylabel="share of brands in the auction", ylim=(0, 1.05), title="Advertiser participation")
+    axes[2].set_ylim(bottom=0)
     for axis in axes:
         axis.set_xlabel("round (week)")
+        axis.tick_params(labelbottom=True)
         axis.legend(fontsize=7)
     figure.suptitle("The full market, mean over seeds")
     figure.tight_layout()

@@ -229,7 +229,7 @@ class MarketModel(mesa.Model):
             for name, per_query in BRAND_ACCOUNTS.items():
                 self.brand_accounts[name][:, platform.index] = getattr(service, per_query)[rows].sum(axis=0)
         self.advertisers.settle(
-            self.brand_accounts["spend"], self.brand_accounts["incremental_value"], reached_share, self.round
+            self.brand_accounts["spend"], self.brand_accounts["incremental_value"], reached_share, self.round, self.rng
         )
 
     def _account_platforms(self, queries, service):

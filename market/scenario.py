@@ -132,7 +132,9 @@ class AdvertisersConfig:
         0.1, 0.0, 1e9, help="surplus per round below which an advertiser leaves a platform ($ per 1,000 users)"
     )
     window: int = _param(5, 1, 10_000, help="rounds over which return on spend is measured")
-    cooldown: int = _param(10, 0, 10_000, help="rounds a departed advertiser waits before trying again")
+    cooldown: int = _param(
+        10, 0, 10_000, help="mean rounds a departed advertiser waits before trying again (geometric, at least 1)"
+    )
 
 
 @dataclass(frozen=True)

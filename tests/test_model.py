@@ -273,7 +273,8 @@ def test_gate_loop_holds_ad_rate():
 
 def test_participation_cost_drives_brands_out():
     scenario = small_scenario(
-        **{"advertisers.participation_cost_per_1000_users": 1e6, "advertisers.window": 2, "rounds": 3}
+        **{"advertisers.participation_cost_per_1000_users": 1e6, "advertisers.window": 2, "advertisers.cooldown": 10_000,
+           "rounds": 3}
     )
     model = run(scenario)
     assert model.platforms[0].accounts["participation"] == 0.0
