@@ -113,7 +113,7 @@ class AdvertiserBook:
         reached_share : ndarray, shape (B,)
             Share of each brand's eligible queries processed before its budget ran out.
         round_index : int
-            The round just played, counting from 0.
+            The round just played, counting from 1.
         rng : numpy.random.Generator
             Source of the return draws.
         """

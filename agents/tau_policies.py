@@ -2,7 +2,9 @@ r"""How a MOSAIC platform sets τ from round to round.
 
 Every policy works on log τ, because τ spans orders of magnitude, and keeps τ
 within [τ_min, τ_max]. After each round the platform passes its accounts for
-that round to ``update``, which returns the τ for the next round.
+that round to ``update``, which returns the τ for the next round. A round
+whose churn or participation is undefined (the platform had no members or
+no auction) leaves τ where it is.
 
 - ``fixed``: τ never changes.
 - ``revenue_greedy``: perturb-and-observe hill climbing on ad revenue per
@@ -95,6 +97,8 @@ class RetentionTarget(_Bounded):
         self.last_error = None
 
     def update(self, accounts):
+        if not math.isfinite(accounts["churn"]):
+            return self.tau
         error = accounts["churn"] - self.target
         kp, ki, kd = self.gains
         derivative = 0.0 if self.last_error is None else error - self.last_error
@@ -117,6 +121,8 @@ class TwoSided(RevenueGreedy):
         self.participation_floor = config.participation_floor
 
     def update(self, accounts):
+        if not (math.isfinite(accounts["churn"]) and math.isfinite(accounts["participation"])):
+            return self.tau
         if 1.0 - accounts["churn"] < self.retention_floor:
             self._move_to(self.log_tau + self.step)
             self.last_revenue = None

@@ -34,9 +34,6 @@ __all__ = [
     "scenario_from_dict",
 ]
 
-INF = float("inf")
-
-
 class ScenarioError(ValueError):
     """A scenario key is unknown, of the wrong type or out of range."""
 
@@ -80,7 +77,7 @@ class UsersConfig:
     public_awareness: float = _param(
         0.1, 0.0, 1.0, help="probability per round of hearing of a platform through its public reputation"
     )
-    outside_utility: float = _param(0.0, -INF, INF, help="utility of the outside option (no chatbot)")
+    outside_utility: float = _param(0.0, -1e6, 1e6, help="utility of the outside option (no chatbot)")
     neighbours: int = _param(6, 0, 1000, help="neighbours per user in the Watts–Strogatz graph (even)")
     rewiring: float = _param(0.1, 0.0, 1.0, help="rewiring probability of the Watts–Strogatz graph")
     interest_concentration: float = _param(
@@ -184,7 +181,7 @@ class PlatformConfig:
     )
     gate_kp: float = _param(0.1, 0.0, 1e3, help="proportional gain of the gate loop (squared distance per unit rate)")
     gate_ki: float = _param(0.1, 0.0, 1e3, help="integral gain of the gate loop")
-    base_quality: float = _param(1.0, -INF, INF, help="q_p: product quality before ads")
+    base_quality: float = _param(1.0, -1e6, 1e6, help="q_p: product quality before ads")
     initial_share: float = _param(0.1, 0.0, 1.0, help="share of users holding this platform at round 0")
     # $0.01–0.03 per query is the critique's estimate; $0.02 is its midpoint
     # (june.kim/missing-players; other estimates range from under $0.001 to tens of cents).

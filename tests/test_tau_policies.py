@@ -114,3 +114,15 @@ def test_retention_raises_tau_when_users_leave():
     path = tau_path("retention_target", **{"platforms.mosaic.tau": 0.005, "platforms.mosaic.churn_target": 0.005})
     assert path["tau"].iloc[-1] > 0.005
     assert stats.linregress(path["round"], np.log(path["tau"])).slope > 0
+
+
+def test_policies_hold_tau_without_members():
+    for name in ("retention_target", "two_sided"):
+        policy = make_policy(config(tau_policy=name))
+        assert policy.update(accounts(churn=float("nan"))) == 0.1
+
+
+def test_retention_target_survives_empty_platform():
+    path = tau_path("retention_target", rounds=4, **{"platforms.mosaic.initial_share": 0.0,
+                                                    "users.public_awareness": 0.0})
+    assert np.all(np.isfinite(path["tau"]))
