@@ -142,6 +142,9 @@ def binding_bounds(grouped, floors):
             entry[f"{metric}_min_tau"] = float(holding.min()) if len(holding) else None
             entry[f"{metric}_max_tau"] = float(holding.max()) if len(holding) else None
         entry["feasible_tau"] = [float(tau) for tau in cells.loc[cells["feasible"], "tau"]]
+        # The region the two sides of the market allow before inference cost is counted.
+        both_sides = (cells["retention"] >= floors["retention"]) & (cells["participation"] >= floors["participation"])
+        entry["users_and_advertisers_tau"] = [float(tau) for tau in cells.loc[both_sides, "tau"]]
         bounds.append(entry)
     return bounds
 
@@ -209,7 +212,9 @@ def print_table(summary, stream=None):
         label = ", ".join(f"{key}={entry[key]:g}" for key in ("candidates", "elasticity") if key in entry)
         print(f"{label}: retention holds for τ in {entry['retention_holds_for_tau'] or 'none'}, participation "
               f"for τ in {entry['participation_holds_for_tau'] or 'none'}, profit for τ in "
-              f"{entry['profit_holds_for_tau'] or 'none'}; feasible τ: {entry['feasible_tau'] or 'none'}", file=stream)
+              f"{entry['profit_holds_for_tau'] or 'none'}; users and advertisers both for τ in "
+              f"{entry['users_and_advertisers_tau'] or 'none'}; feasible τ: {entry['feasible_tau'] or 'none'}",
+              file=stream)
     verdict = "EMPTY" if summary["region_empty"] else f"{summary['feasible_cells']} of {summary['cells']} cells"
     print(f"feasible region: {verdict}", file=stream)
 
