@@ -2,7 +2,8 @@
 
 Seeds for replicates come from ``numpy.random.SeedSequence(base_seed).spawn(n)``,
 so replicate r of a study always gets the same seed, whatever order or
-process runs it.
+process runs it. `run_cells` runs serially by default, or on the sweep
+backends of `market.sweeps` (a local process pool or dask).
 """
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 from scipy import stats
 from tqdm import tqdm
 
-from market.model import MarketModel
+from market.sweeps import map_runs, simulate
 
 __all__ = ["confidence_interval", "replicate_seeds", "run_cells", "simulate", "summarise_cells"]
 
@@ -23,15 +24,8 @@ def replicate_seeds(base_seed, n_replicates):
     return [int(child.generate_state(2, dtype=np.uint64)[0] >> np.uint64(1)) for child in children]
 
 
-def simulate(scenario):
-    """Run ``scenario`` for its rounds and return the model's tidy timeseries."""
-    model = MarketModel(scenario=scenario)
-    for _ in range(scenario.rounds):
-        model.step()
-    return model.timeseries()
-
-
-def run_cells(cells, base_seed, n_replicates, progress=True, description="runs"):
+def run_cells(cells, base_seed, n_replicates, progress=True, description="runs", backend="serial", workers=None,
+              scheduler=None):
     """Run every cell of a study for every replicate seed and stack the timeseries.
 
     Parameters
@@ -42,22 +36,36 @@ def run_cells(cells, base_seed, n_replicates, progress=True, description="runs")
     n_replicates : int
     progress : bool
         Show a progress bar on stderr.
+    backend : {"serial", "processes", "dask"}
+        Where the runs execute; see `market.sweeps.backends.map_runs`.
+    workers : int, optional
+        Worker processes of the ``processes`` or ``dask`` backend (default: the usable cores).
+    scheduler : str, optional
+        Address of an existing dask scheduler.
 
     Returns
     -------
     pandas.DataFrame
         The timeseries of every run with the cell's labels and ``replicate``
-        and ``seed`` columns.
+        and ``seed`` columns, cell by cell and replicate by replicate. Every
+        backend returns the same table, and the first failing run's exception
+        is raised.
     """
     seeds = replicate_seeds(base_seed, n_replicates)
-    frames = []
-    with tqdm(total=len(cells) * len(seeds), desc=description, unit="run", disable=not progress) as bar:
-        for labels, scenario in cells:
-            for replicate, seed in enumerate(seeds):
-                table = simulate(scenario.with_overrides({"seed": seed}))
-                frames.append(table.assign(**labels, replicate=replicate, seed=seed))
+    runs = [(labels, replicate, seed, scenario.with_overrides({"seed": seed}))
+            for labels, scenario in cells for replicate, seed in enumerate(seeds)]
+    tables = [None] * len(runs)
+    outcomes = map_runs(simulate, [run[3] for run in runs], backend=backend, workers=workers, scheduler=scheduler,
+                        catch=False)
+    with tqdm(total=len(runs), desc=description, unit="run", disable=not progress) as bar:
+        try:
+            for outcome in outcomes:
+                labels, replicate, seed, _ = runs[outcome.index]
+                tables[outcome.index] = outcome.value.assign(**labels, replicate=replicate, seed=seed)
                 bar.update(1)
-    return pd.concat(frames, ignore_index=True)
+        finally:
+            outcomes.close()
+    return pd.concat(tables, ignore_index=True)
 
 
 def confidence_interval(values, level=0.95):

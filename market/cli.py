@@ -6,6 +6,7 @@ Examples::
     market run market_shares --scenario my.toml --out results/mine
     market run market_shares --set platforms.mosaic.tau=0.2 --set users.elasticity=5
     market show-scenario > my.toml                 # the default, as an editable file
+    market sweep my_sweep.toml --backend processes # a parameter sweep, one Parquet file per run
 """
 
 import argparse
@@ -16,6 +17,7 @@ import experiments
 from experiments.options import add_scenario_arguments, resolve_scenario
 from experiments.output import OutputError
 from market.scenario import ScenarioError, dump_scenario
+from market.sweeps import command as sweep_command
 
 __all__ = ["main"]
 
@@ -50,6 +52,11 @@ def build_parser():
         study = studies.add_parser(name, help=module.DESCRIPTION, description=module.DESCRIPTION)
         module.add_arguments(study)
         study.set_defaults(handler=run_experiment, module=module)
+
+    sweep = commands.add_parser("sweep", help="run a parameter sweep file over seeds on a backend",
+                                description=sweep_command.DESCRIPTION)
+    sweep_command.add_arguments(sweep)
+    sweep.set_defaults(handler=sweep_command.execute)
 
     show = commands.add_parser("show-scenario", help="print the resolved scenario as TOML")
     add_scenario_arguments(show)

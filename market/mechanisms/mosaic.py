@@ -60,7 +60,6 @@ import hashlib
 from dataclasses import dataclass, fields
 
 import numpy as np
-from scipy.special import logsumexp
 
 from market.keyed_random import keyed_uniforms
 from market.sampling import categorical, categorical_from_uniforms
@@ -145,19 +144,19 @@ def run_auction(rewards, log_p_ref, log_p_gen, tau, admissible=None):
     scores = rewards.sum(axis=2) / tau + log_weight
 
     # Allocation q = softmax(s) and potential Φ = τ·logsumexp(s).
-    log_normaliser = logsumexp(scores, axis=1)
+    log_normaliser = _logsumexp(scores, axis=1)
     log_allocation = scores - log_normaliser[:, None]
     allocation = np.exp(log_allocation)
     potential = tau * log_normaliser
 
     # Φ − Φ_{−i} = −τ·log Σ_j q_j·exp(−r_i(y_j)/τ), free of cancellation.
-    utilities = -tau * logsumexp(log_allocation[:, :, None] - rewards / tau, axis=1)
+    utilities = -tau * _logsumexp_over_candidates(log_allocation, rewards, tau)[0]
     expected_reward = np.einsum("qm,qmn->qn", allocation, rewards)
     # p_i >= 0 is exact by Jensen's inequality; the clip removes rounding of order 1e-16.
     payments = np.maximum(expected_reward - utilities, 0.0)
 
     # Reference weights: the same candidates with every reward removed.
-    log_reference = log_weight - logsumexp(log_weight, axis=1)[:, None]
+    log_reference = log_weight - _logsumexp(log_weight, axis=1)[:, None]
     reference_allocation = np.exp(log_reference)
     with np.errstate(invalid="ignore"):
         log_ratio = np.where(allocation > 0, log_allocation - log_reference, 0.0)
@@ -188,8 +187,12 @@ def allocation_without(rewards, log_p_ref, log_p_gen, tau, admissible=None):
     rewards, log_p_ref, log_p_gen, single = _auction_iv(rewards, log_p_ref, log_p_gen, tau)
     rewards, log_weight, _ = _separate(rewards, log_p_ref - log_p_gen, admissible)
     scores = rewards.sum(axis=2) / tau + log_weight
-    reduced = scores[:, :, None] - rewards / tau
-    counterfactual = np.exp(reduced - logsumexp(reduced, axis=1, keepdims=True))
+    normaliser, reduced, candidate_major = _logsumexp_over_candidates(scores, rewards, tau)
+    if candidate_major:
+        # The reduced scores are (M, Q, n), but callers get a C-ordered (Q, M, n) array, as before.
+        counterfactual = np.ascontiguousarray(np.exp(reduced - normaliser[None, :, :]).transpose(1, 0, 2))
+    else:
+        counterfactual = np.exp(reduced - normaliser[:, None, :])
     return counterfactual[0] if single else counterfactual
 
 
@@ -399,6 +402,62 @@ def _commitment(contents):
         else:
             digest.update(repr(value).encode())
     return digest.hexdigest()
+
+
+def _logsumexp(values, axis):
+    """Return log Σ exp(values) along ``axis``, bit for bit as ``scipy.special.logsumexp`` 1.18 does for real input.
+
+    scipy's version separates the largest term of each sum and takes
+    log1p of the rest, which is the arithmetic kept here. Its array-API
+    wrapper also exponentiates the whole input a second time and copies it
+    twice. This function skips those passes, which took most of an
+    auction's time.
+    """
+    peak = np.max(values, axis=axis, keepdims=True)
+    at_peak = values == peak
+    with np.errstate(invalid="ignore", over="ignore"):
+        terms = np.exp(values - peak)
+    np.putmask(terms, at_peak, 0.0)
+    total = np.sum(terms, axis=axis, keepdims=True)
+    count = np.sum(at_peak, axis=axis, keepdims=True, dtype=float)
+    return np.squeeze(_finish_logsumexp(values, peak, total, count, axis), axis=axis)
+
+
+def _finish_logsumexp(values, peak, total, count, axis):
+    """Combine the peak, the sum of the other terms and the count of peak terms as scipy does."""
+    total = np.where(total == 0, total, total / count)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        result = np.log1p(total) + np.log(count) + peak
+    non_finite = ~np.isfinite(result)
+    if non_finite.any():
+        # scipy falls back to the direct log(Σ exp) where the shifted form is not finite (a row of −inf or +inf).
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            direct = np.log(np.sum(np.exp(values), axis=axis, keepdims=True))
+        result = np.where(non_finite, direct, result)
+    return result
+
+
+def _logsumexp_over_candidates(terms, rewards, tau):
+    """Return log Σ_j exp(a_j − r_i(y_j)/τ), shape (Q, n), the reduced terms a_j − r_i(y_j)/τ and their layout.
+
+    ``terms`` (Q, M) are the a_j: the scores s_j for `allocation_without`,
+    the log-allocation log q_j for `run_auction`.
+
+    numpy sums a C-ordered (Q, M, n) array over M one candidate after the
+    other, but with loops of only n elements. The same sums over a
+    candidate-major (M, Q, n) copy run in the same order with loops of Q·n
+    elements, so they give the same bits in less time. Other
+    layouts, and n = 1 (where numpy sums pairwise instead), take the
+    general path. The third value is True when the reduced scores are
+    candidate-major, shape (M, Q, n), and False when they are (Q, M, n).
+    """
+    n_queries, _, n_advertisers = rewards.shape
+    if not (rewards.flags.c_contiguous and n_advertisers >= 2 and n_queries >= 1):
+        reduced = terms[:, :, None] - rewards / tau
+        return _logsumexp(reduced, axis=1), reduced, False
+    by_candidate = np.ascontiguousarray(rewards.transpose(1, 0, 2))
+    reduced = np.ascontiguousarray(terms.T)[:, :, None] - by_candidate / tau
+    return _logsumexp(reduced, axis=0), reduced, True
 
 
 def _separate(rewards, log_weight, admissible):

@@ -197,20 +197,11 @@ def run_auction(
             payments=np.zeros((n_queries, slots)),
         )
 
-    # Ranking: a stable sort of −score puts equal scores in index order, so the lowest index ranks first.
-    order = np.argsort(-scores, axis=1, kind="stable")
-    ranked_scores = np.take_along_axis(scores, order, axis=1)
-
-    # Pad with empty ranks (score −inf) so that every slot has a rank below it, even when k ≥ n.
-    padding = max(slots + 1 - n_bidders, 0)
-    order = np.pad(order, ((0, 0), (0, padding)))
-    ranked_scores = np.pad(ranked_scores, ((0, 0), (0, padding)), constant_values=-np.inf)
-    slot_bidders = order[:, :slots]
-    filled = np.isfinite(ranked_scores[:, :slots])
+    slot_bidders, slot_scores, next_scores = _rank(scores, slots)
+    filled = np.isfinite(slot_scores)
     winners = np.where(filled, slot_bidders, -1)
 
     # Critical bid for slot j: the bid at which the winner's score meets the score of rank j + 1.
-    next_scores = ranked_scores[:, 1 : slots + 1]
     winner_distance = np.take_along_axis(normalised_distance, slot_bidders, axis=1)
     # p = b*·exp(−D_w), taken in log space so that b* cannot overflow alone.
     log_payment = next_scores + (relevance_weight - 1.0) * winner_distance
@@ -224,6 +215,34 @@ def run_auction(
         winners=winners,
         payments=payments,
     )
+
+
+def _rank(scores, slots):
+    """Return the bidders in the top ``slots`` ranks, their scores, and the score of the rank below each.
+
+    A rank past the last bidder has score −inf. Ties go to the lowest index.
+    """
+    n_queries, n_bidders = scores.shape
+    if slots == 1:
+        # One slot needs the top two scores only: argmax returns the first maximum, as the stable sort
+        # below ranks it, and the runner-up's score is the maximum of the rest. This skips the sort,
+        # the most expensive step, and returns the same values.
+        rows = np.arange(n_queries)
+        winner = np.argmax(scores, axis=1)
+        rest = scores.copy()
+        rest[rows, winner] = -np.inf
+        runner_up = rest.max(axis=1) if n_bidders > 1 else np.full(n_queries, -np.inf)
+        return winner[:, None], scores[rows, winner][:, None], runner_up[:, None]
+
+    # Ranking: a stable sort of −score puts equal scores in index order, so the lowest index ranks first.
+    order = np.argsort(-scores, axis=1, kind="stable")
+    ranked_scores = np.take_along_axis(scores, order, axis=1)
+
+    # Pad with empty ranks (score −inf) so that every slot has a rank below it, even when k ≥ n.
+    padding = max(slots + 1 - n_bidders, 0)
+    order = np.pad(order, ((0, 0), (0, padding)))
+    ranked_scores = np.pad(ranked_scores, ((0, 0), (0, padding)), constant_values=-np.inf)
+    return order[:, :slots], ranked_scores[:, :slots], ranked_scores[:, 1 : slots + 1]
 
 
 def _cosine_similarities(intents, centers):
