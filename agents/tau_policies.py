@@ -21,10 +21,10 @@ no auction) leaves τ where it is.
   puts the output exactly there (anti-windup by clamping), so it does not
   keep growing while τ is pinned.
 - ``two_sided``: maximises revenue subject to a floor on user retention
-  (1 − churn) and a floor on advertiser participation, as in Gomes (2014),
-  "Optimal auction design in two-sided markets", RAND Journal of Economics
-  45(2): a platform that must keep both sides weights user quality more
-  than a pure revenue maximiser. If retention is below its floor, τ rises
+  (1 − churn) and a floor on advertiser participation. This follows Gomes
+  (2014), "Optimal auction design in two-sided markets", RAND Journal of
+  Economics 45(2): a platform that must keep both sides weights user
+  quality more than a pure revenue maximiser. If retention is below its floor, τ rises
   by δ; else if participation is below its floor, τ falls by δ; else the
   revenue_greedy step applies.
 """

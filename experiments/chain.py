@@ -8,10 +8,10 @@ claims about MOSAIC in a market to one measured quantity:
 
 1. inference cost: the MOSAIC platform's inference cost divided by its ad
    revenue over the run (above 1: ads do not pay for the compute);
-2. τ: whether the τ the platform ran met all three floors of the
-   ``tau_region`` experiment (retention: membership share over the last
-   quarter of the run over its round-0 share; advertiser participation;
-   profit per round ≥ 0);
+2. τ: whether the τ the platform ran met three floors. Retention is its
+   membership share over the last quarter of the run divided by its round-0
+   share (≥ 0.8; ``tau_region`` instead divides by a no-ads run, which the
+   chain does not make). Participation must reach 0.5 and profit per round 0;
 3. erratic output: mean entropy of MOSAIC's allocation over its candidates,
    in bits (0 would mean the same candidates always give the same reply);
 4. attribution: the correlation across brands and rounds between each
@@ -200,7 +200,7 @@ def verdicts(effects):
 
 
 def plot_chain(timeseries, path):
-    """Shares, τ, revenue against cost, and participation per round (mean over seeds)."""
+    """Plot shares, τ, revenue against cost, and participation per round (mean over seeds)."""
     figure = Figure(figsize=(13, 8))
     axes = figure.subplots(2, 2, sharex=True).ravel()
     means = timeseries.groupby(["platform", "round"], sort=False).mean(numeric_only=True).reset_index()

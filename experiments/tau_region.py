@@ -150,7 +150,7 @@ def binding_bounds(grouped, floors):
 
 
 def plot_region(grouped, floors, path):
-    """Heatmaps over (τ, elasticity) of each metric, with the feasible cells outlined."""
+    """Draw heatmaps over (τ, elasticity) of each metric, with the feasible cells outlined."""
     first = grouped[grouped["candidates"] == grouped["candidates"].iloc[0]] if "candidates" in grouped else grouped
     taus = np.sort(first["tau"].unique())
     elasticities = np.sort(first["elasticity"].unique())
@@ -176,7 +176,7 @@ def plot_region(grouped, floors, path):
 
 
 def plot_constraints(grouped, floors, path):
-    """Each metric against τ, one line per elasticity, with its floor."""
+    """Plot each metric against τ, one line per elasticity, with its floor."""
     figure = Figure(figsize=(14, 4.2))
     axes = figure.subplots(1, 3, sharex=True)
     first = grouped[grouped["candidates"] == grouped["candidates"].iloc[0]] if "candidates" in grouped else grouped
