@@ -4,7 +4,13 @@ import tomllib
 
 from market.scenario import ScenarioError, default_scenario, load_scenario
 
-__all__ = ["add_output_arguments", "add_scenario_arguments", "parse_assignment", "resolve_scenario"]
+__all__ = [
+    "add_backend_arguments",
+    "add_output_arguments",
+    "add_scenario_arguments",
+    "parse_assignment",
+    "resolve_scenario",
+]
 
 
 def add_output_arguments(parser, default_out):
@@ -13,6 +19,14 @@ def add_output_arguments(parser, default_out):
     parser.add_argument("--overwrite", action="store_true", help="replace results already in the output folder")
     parser.add_argument("--quick", action="store_true", help="reduced size that finishes in seconds (used by the tests)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def add_backend_arguments(parser):
+    """Add --backend, --workers and --scheduler, which choose where a multi-run experiment's runs execute."""
+    parser.add_argument("--backend", choices=("serial", "processes", "dask"), default="serial",
+                        help="where the runs execute; every backend gives the same results (default: serial)")
+    parser.add_argument("--workers", type=int, help="worker processes of the processes or dask backend")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="address of an existing dask scheduler")
 
 
 def add_scenario_arguments(parser):

@@ -27,7 +27,7 @@ import sys
 import numpy as np
 from matplotlib.figure import Figure
 
-from experiments.options import add_output_arguments, add_scenario_arguments, resolve_scenario
+from experiments.options import add_backend_arguments, add_output_arguments, add_scenario_arguments, resolve_scenario
 from experiments.output import prepare_output, provenance, write_json
 from experiments.runs import replicate_seeds, run_cells, summarise_cells
 
@@ -43,7 +43,7 @@ FULL = {"taus": (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0), "elasticities": (1.0, 3
 QUICK = {"taus": (0.01, 0.3), "elasticities": (1.0, 10.0), "users": 300, "rounds": 4, "seeds": 1}
 
 
-def run(scenario, out, taus, elasticities, candidates, seeds, floors, overwrite=False, progress=True):
+def run(scenario, out, taus, elasticities, candidates, seeds, floors, overwrite=False, progress=True, runner=None):
     """Run the grid and write its tables and figures; return the summary.
 
     Parameters
@@ -57,6 +57,8 @@ def run(scenario, out, taus, elasticities, candidates, seeds, floors, overwrite=
         Replicates per cell.
     floors : dict
         Floors on ``retention``, ``participation`` and ``profit``.
+    runner : dict, optional
+        ``backend``, ``workers`` and ``scheduler`` for `experiments.runs.run_cells` (serial if omitted).
     """
     out = prepare_output(out, FILES, overwrite)
     cells = []
@@ -77,7 +79,7 @@ def run(scenario, out, taus, elasticities, candidates, seeds, floors, overwrite=
                     labels["candidates"] = m
                 cells.append((labels, scenario.with_overrides(overrides)))
 
-    table = run_cells(cells, scenario.seed, seeds, progress=progress, description="tau_region")
+    table = run_cells(cells, scenario.seed, seeds, progress=progress, description="tau_region", **(runner or {}))
     axes = [key for key in cells[0][0] if key not in ("tau", "arm")]
     runs = per_run_metrics(table, axes, scenario.rounds)
     runs.to_csv(out / "runs.csv", index=False)
@@ -223,6 +225,7 @@ def add_arguments(parser):
     """Add this experiment's command-line options to ``parser``."""
     add_scenario_arguments(parser)
     add_output_arguments(parser, DEFAULT_OUT)
+    add_backend_arguments(parser)
     parser.add_argument("--seeds", type=int, help=f"replicates per cell (default {FULL['seeds']})")
     parser.add_argument("--taus", type=float, nargs="+", help="τ values of the grid ($)")
     parser.add_argument("--elasticities", type=float, nargs="+", help="switching elasticities η of the grid")
@@ -249,6 +252,7 @@ def execute(arguments):
         floors=floors,
         overwrite=arguments.overwrite,
         progress=not arguments.no_progress,
+        runner={"backend": arguments.backend, "workers": arguments.workers, "scheduler": arguments.scheduler},
     )
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from experiments.options import add_output_arguments, add_scenario_arguments, resolve_scenario
+from experiments.options import add_backend_arguments, add_output_arguments, add_scenario_arguments, resolve_scenario
 from experiments.output import prepare_output, provenance, write_json
 from experiments.runs import confidence_interval, replicate_seeds, run_cells
 
@@ -32,13 +32,16 @@ FULL = {"elasticities": (1.0, 3.0, 10.0), "users": 5000, "rounds": 80, "seeds": 
 QUICK = {"elasticities": (1.0, 10.0), "users": 300, "rounds": 6, "seeds": 2}
 
 
-def run(scenario, out, elasticities, seeds, policy="revenue_greedy", overwrite=False, progress=True):
-    """Run the market for every elasticity and seed; write trajectories and halving times."""
+def run(scenario, out, elasticities, seeds, policy="revenue_greedy", overwrite=False, progress=True, runner=None):
+    """Run the market for every elasticity and seed; write trajectories and halving times.
+
+    ``runner`` holds ``backend``, ``workers`` and ``scheduler`` for `experiments.runs.run_cells`.
+    """
     out = prepare_output(out, FILES, overwrite)
     base = scenario.with_overrides({f"platforms.{PLATFORM}.tau_policy": policy})
     cells = [({"elasticity": elasticity}, base.with_overrides({"users.elasticity": elasticity}))
              for elasticity in elasticities]
-    table = run_cells(cells, scenario.seed, seeds, progress=progress, description="user_exit")
+    table = run_cells(cells, scenario.seed, seeds, progress=progress, description="user_exit", **(runner or {}))
     table.to_csv(out / "timeseries.csv", index=False)
 
     mosaic_rows = table[table["platform"] == PLATFORM]
@@ -143,6 +146,7 @@ def add_arguments(parser):
     """Add this experiment's command-line options to ``parser``."""
     add_scenario_arguments(parser)
     add_output_arguments(parser, DEFAULT_OUT)
+    add_backend_arguments(parser)
     parser.add_argument("--seeds", type=int, help=f"replicates per elasticity (default {FULL['seeds']})")
     parser.add_argument("--elasticities", type=float, nargs="+", help="switching elasticities η to compare")
     parser.add_argument("--policy", default="revenue_greedy",
@@ -162,6 +166,7 @@ def execute(arguments):
         policy=arguments.policy,
         overwrite=arguments.overwrite,
         progress=not arguments.no_progress,
+        runner={"backend": arguments.backend, "workers": arguments.workers, "scheduler": arguments.scheduler},
     )
 
 

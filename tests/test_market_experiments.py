@@ -106,3 +106,9 @@ def test_rejects_existing_results(tmp_path, capsys, name):
     status = main(["run", name, "--quick", "--no-progress", "--out", str(tmp_path / name)])
     assert status == 2
     assert "--overwrite" in capsys.readouterr().err
+
+
+def test_tau_region_backends_agree(tmp_path):
+    serial, _ = run_quick("tau_region", tmp_path / "serial")
+    pooled, _ = run_quick("tau_region", tmp_path / "pooled", "--backend", "processes", "--workers", "2")
+    pd.testing.assert_frame_equal(pd.read_csv(serial / "runs.csv"), pd.read_csv(pooled / "runs.csv"))
