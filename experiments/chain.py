@@ -252,7 +252,7 @@ def add_arguments(parser):
 
 
 def execute(arguments):
-    """Run the experiment as the command line asks and return its summary."""
+    """Run the experiment with the command line's options and return its summary."""
     size = QUICK if arguments.quick else FULL
     defaults = {"rounds": size["rounds"]}
     if arguments.quick:

@@ -183,7 +183,7 @@ def add_arguments(parser):
 
 
 def execute(arguments):
-    """Run the experiment as the command line asks and return its summary."""
+    """Run the experiment with the command line's options and return its summary."""
     scenario = resolve_scenario(arguments, QUICK if arguments.quick else None)
     return run(scenario, arguments.out, overwrite=arguments.overwrite, progress=not arguments.no_progress)
 

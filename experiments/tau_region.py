@@ -132,7 +132,7 @@ def per_run_metrics(table, axes, rounds):
 
 
 def binding_bounds(grouped, floors):
-    """For each elasticity (and M), the τ values where each constraint holds and the feasible τ values."""
+    """Return, per elasticity (and M), the τ values that meet each floor and those that meet all of them."""
     by = [column for column in ("candidates", "elasticity") if column in grouped]
     bounds = []
     for key, cells in grouped.groupby(by, sort=True):
@@ -205,7 +205,7 @@ def _grid(cells, column, taus, elasticities):
 
 
 def print_table(summary, stream=None):
-    """Print, per elasticity, where each constraint holds and the feasible τ values."""
+    """Print, per elasticity, the τ values that meet each floor and those that meet all of them."""
     stream = sys.stdout if stream is None else stream
     floors = summary["floors"]
     print(f"floors: retention >= {floors['retention']}, participation >= {floors['participation']}, "
@@ -237,7 +237,7 @@ def add_arguments(parser):
 
 
 def execute(arguments):
-    """Run the experiment as the command line asks and return its summary."""
+    """Run the experiment with the command line's options and return its summary."""
     size = QUICK if arguments.quick else FULL
     scenario = resolve_scenario(arguments, {"users.count": size["users"], "rounds": size["rounds"]})
     floors = {"retention": arguments.retention_floor, "participation": arguments.participation_floor,

@@ -35,7 +35,7 @@ QUICK = {"elasticities": (1.0, 10.0), "users": 300, "rounds": 6, "seeds": 2}
 def run(scenario, out, elasticities, seeds, policy="revenue_greedy", overwrite=False, progress=True, runner=None):
     """Run the market for every elasticity and seed; write trajectories and halving times.
 
-    ``runner`` holds ``backend``, ``workers`` and ``scheduler`` for `experiments.runs.run_cells`.
+    ``runner`` gives ``backend``, ``workers`` and ``scheduler`` to `experiments.runs.run_cells`.
     """
     out = prepare_output(out, FILES, overwrite)
     base = scenario.with_overrides({f"platforms.{PLATFORM}.tau_policy": policy})
@@ -117,7 +117,7 @@ def plot_trajectories(table, path):
 
 
 def plot_tau(mosaic_rows, path):
-    """The MOSAIC platform's τ per round under its policy, per elasticity."""
+    """Plot the MOSAIC platform's τ per round under its policy, per elasticity."""
     figure = Figure(figsize=(6, 4.2))
     axis = figure.subplots()
     for elasticity, rows in mosaic_rows.groupby("elasticity"):
@@ -155,7 +155,7 @@ def add_arguments(parser):
 
 
 def execute(arguments):
-    """Run the experiment as the command line asks and return its summary."""
+    """Run the experiment with the command line's options and return its summary."""
     size = QUICK if arguments.quick else FULL
     scenario = resolve_scenario(arguments, {"users.count": size["users"], "rounds": size["rounds"]})
     return run(
