@@ -210,6 +210,23 @@ def dashboard_url(tmp_path):
                 process.wait()
 
 
+def _share_image(page, attempts=10):
+    """Return the share plot's PNG bytes, retrying while the page swaps in a newly rendered image.
+
+    The panel replaces its <img> after each round, so an element screenshot can
+    find the element detached; the locator resolves the new one on the next try.
+    """
+    from playwright.sync_api import Error
+
+    for attempt in range(attempts):
+        try:
+            return page.locator(".share-panel img").screenshot(timeout=UI_TIMEOUT_MS)
+        except Error:
+            if attempt == attempts - 1:
+                raise
+            page.wait_for_timeout(200)
+
+
 def _share_caption(page):
     return page.locator(".share-panel .panel-caption").inner_text()
 
@@ -253,12 +270,12 @@ def test_dashboard_in_browser(dashboard_url, tmp_path):
             page.locator(".share-panel img").wait_for(timeout=UI_TIMEOUT_MS)
 
             start_caption = _share_caption(page)
-            start_image = page.locator(".share-panel img").screenshot()
+            start_image = _share_image(page)
 
             for expected_round in range(1, STEPS + 1):
                 _step(page, expected_round)
             stepped_caption = _share_caption(page)
-            stepped_image = page.locator(".share-panel img").screenshot()
+            stepped_image = _share_image(page)
 
             # Move mosaic's τ slider to its maximum from the keyboard, then rebuild the model.
             slider = page.locator(".v-input", has_text="mosaic: τ").locator("[role=slider]")
