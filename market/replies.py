@@ -136,8 +136,11 @@ def advertiser_rewards(mentions, relevances, values, competitor_weights, rival_m
         Symmetric 0/1 adjacency of rivals among the slots.
     """
     mentions = mentions.astype(float)
-    rival_mentions = np.einsum("qmj,qij->qmi", mentions, rival_matrix)
     weight = (values * relevances)[:, None, :]
+    if not np.any(competitor_weights):
+        # With every κ_i = 0 the rival term is exactly 0, so skipping it changes no bit.
+        return weight * mentions
+    rival_mentions = np.einsum("qmj,qij->qmi", mentions, rival_matrix)
     return weight * (mentions - competitor_weights[:, None, :] * rival_mentions)
 
 

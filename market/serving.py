@@ -254,7 +254,8 @@ def serve_mosaic(config, slots, intents, eligible, weights, published_tau, actua
     else:
         candidates = replies.sample_replies(generating, config.candidates, rng)
     log_p_ref = replies.log_probability(candidates.mentions, prior)
-    log_p_gen = replies.log_probability(candidates.mentions, generating)
+    # Under π_ref the generator is the reference, so its log-probabilities are the same array.
+    log_p_gen = log_p_ref if generating is prior else replies.log_probability(candidates.mentions, generating)
 
     # Competitive separation keeps only candidates without two rivals named together.
     admissible = None
