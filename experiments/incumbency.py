@@ -256,7 +256,10 @@ def run(scenario, settings, out, overwrite=False, progress=True):
             generators = sq.cell_generators(seed, len(cells) + 1)
             market = build_market(scenario, settings.queries, generators[0])
             for (mechanism, strength, prior), rng in zip(cells, generators[1:]):
-                beta = strength if strength is not None else (0.0 if mechanism == "mosaic_reference" else None)
+                # π_ref is π_con with β = 0; the post-response auction has no β.
+                beta = strength
+                if beta is None and mechanism == "mosaic_reference":
+                    beta = 0.0
                 metrics = measure_cell(market, mechanism, prior, strength, rng)
                 rows.append({"replicate": replicate, "seed": seed, "mechanism": mechanism,
                              "context_strength": beta, "incumbent_prior": prior,

@@ -12,6 +12,7 @@ from scipy import stats
 from tqdm import tqdm
 
 from market.sweeps import map_runs, simulate
+from market.sweeps.spec import spawn_seeds
 
 __all__ = ["confidence_interval", "replicate_seeds", "run_cells", "simulate", "summarise_cells"]
 
@@ -20,8 +21,7 @@ def replicate_seeds(base_seed, n_replicates):
     """Return ``n_replicates`` independent 63-bit seeds spawned from ``base_seed``."""
     if n_replicates < 1:
         raise ValueError(f"the number of seeds must be at least 1, got {n_replicates}")
-    children = np.random.SeedSequence(base_seed).spawn(n_replicates)
-    return [int(child.generate_state(2, dtype=np.uint64)[0] >> np.uint64(1)) for child in children]
+    return spawn_seeds(base_seed, n_replicates)
 
 
 def run_cells(cells, base_seed, n_replicates, progress=True, description="runs", backend="serial", workers=None,

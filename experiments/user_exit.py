@@ -3,7 +3,7 @@
 Three platforms share one user base: a MOSAIC platform whose τ policy is
 ``revenue_greedy`` (it lowers τ while its ad revenue per query rises), an
 ad-free platform, and a post-response (embedding auction) platform. Users
-multi-home as the scenario says. For several switching elasticities η the
+multi-home as the scenario sets. For several switching elasticities η the
 experiment records each platform's membership share per round and measures
 how many rounds pass until the MOSAIC platform's share halves from round 0
 (none if it never does within the run).

@@ -115,10 +115,15 @@ class SweepSpec:
         return json.loads(json.dumps(record))
 
 
+def spawn_seeds(entropy, n_replicates):
+    """Return ``n_replicates`` independent 63-bit seeds: SeedSequence(entropy).spawn(n), one word each."""
+    children = np.random.SeedSequence(entropy).spawn(n_replicates)
+    return [int(child.generate_state(2, dtype=np.uint64)[0] >> np.uint64(1)) for child in children]
+
+
 def point_seeds(base_seed, point, n_replicates):
     """Return the ``n_replicates`` 63-bit seeds of point ``point``: SeedSequence([base_seed, point]).spawn(n)."""
-    children = np.random.SeedSequence([base_seed, point]).spawn(n_replicates)
-    return [int(child.generate_state(2, dtype=np.uint64)[0] >> np.uint64(1)) for child in children]
+    return spawn_seeds([base_seed, point], n_replicates)
 
 
 def load_sweep(path):
