@@ -16,6 +16,7 @@ import sys
 import experiments
 from experiments.options import add_scenario_arguments, resolve_scenario
 from experiments.output import OutputError
+from market import allocator, parallel
 from market.scenario import ScenarioError, dump_scenario
 from market.sweeps import command as sweep_command
 
@@ -32,6 +33,12 @@ def main(argv=None):
     # --verbose opens this project's loggers only; Mesa logs every agent it registers.
     for package in PROJECT_PACKAGES:
         logging.getLogger(package).setLevel(logging.DEBUG if arguments.verbose else logging.INFO)
+    try:
+        allocator.requested()
+        parallel.thread_count()
+    except ValueError as error:
+        print(f"market: error: {error}", file=sys.stderr)
+        return 2
     try:
         return arguments.handler(arguments)
     except (ScenarioError, OutputError) as error:

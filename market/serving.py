@@ -267,13 +267,12 @@ def serve_mosaic(config, slots, intents, eligible, weights, published_tau, actua
     # Truthful reports from the brands in the auction; the others report nothing.
     true_rewards = slots.rewards(candidates.mentions)
     reported = true_rewards * in_auction[:, None, :]
-    outcome = mosaic.run_auction(reported, log_p_ref, log_p_gen, actual_tau, admissible)
+    outcome = mosaic.run_auction(reported, log_p_ref, log_p_gen, actual_tau, admissible, counterfactual=True)
     chosen = mosaic.select(outcome.allocation, rng) if keys is None else mosaic.select_keyed(outcome.allocation, keys)
 
     # Each brand's incremental expected reward against its own absence, and its mention lift.
-    counterfactual = mosaic.allocation_without(reported, log_p_ref, log_p_gen, actual_tau, admissible)
     with_brand = np.einsum("qm,qmk->qk", outcome.allocation, true_rewards)
-    without_brand = np.einsum("qmk,qmk->qk", counterfactual, true_rewards)
+    without_brand = np.einsum("qmk,qmk->qk", outcome.counterfactual_allocation, true_rewards)
     influence = mosaic.attribution(outcome, candidates.mentions)
 
     returned = candidates.mentions[rows, chosen]

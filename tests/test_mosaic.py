@@ -221,3 +221,91 @@ def test_incremental_value_covers_payment(instance):
     counterfactual = mosaic.allocation_without(rewards, log_p_ref, log_p_gen, tau)
     incremental = outcome.allocation @ rewards - np.einsum("mn,mn->n", counterfactual, rewards)
     assert np.all(incremental >= outcome.payments - 1e-9)
+
+
+# --- the batch kernel: agreement with the log-space version, blocks, threads and its log-space fallback ----------
+
+
+def random_batch(rng, n_queries, n_candidates, n_advertisers, scale, tau_exponent):
+    """Rewards of either sign at ``scale``, log-probabilities of spread 3, and τ = 10^tau_exponent."""
+    rewards = rng.normal(size=(n_queries, n_candidates, n_advertisers)) * scale
+    log_p_ref = rng.normal(size=(n_queries, n_candidates)) * 3
+    log_p_gen = rng.normal(size=(n_queries, n_candidates)) * 3
+    return rewards, log_p_ref, log_p_gen, 10.0**tau_exponent
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(0, 30), st.integers(1, 25), st.integers(0, 9), st.floats(-8, 6), st.floats(-12, 12),
+    st.booleans(), st.integers(0, 2**32 - 1),
+)
+def test_kernel_agrees_with_log_space_reference(n_queries, n_candidates, n_advertisers, scale_exponent,
+                                                tau_exponent, separated, seed):
+    """Every output is within the rounding tolerance of the earlier scipy-logsumexp kernel."""
+    from benchmarks import agreement, reference_kernels
+
+    rng = np.random.default_rng(seed)
+    rewards, log_p_ref, log_p_gen, tau = random_batch(rng, n_queries, n_candidates, n_advertisers,
+                                                      10.0**scale_exponent, tau_exponent)
+    admissible = rng.random((n_queries, n_candidates)) < 0.5 if separated else None
+    with np.errstate(all="ignore"):
+        outcome = mosaic.run_auction(rewards, log_p_ref, log_p_gen, tau, admissible, counterfactual=True)
+        reference = reference_kernels.run_auction(rewards, log_p_ref, log_p_gen, tau, admissible)
+        without = reference_kernels.allocation_without(rewards, log_p_ref, log_p_gen, tau, admissible)
+    differences = agreement.mosaic_differences(outcome, reference, without, rewards, log_p_ref, log_p_gen, tau)
+    assert max(differences.values()) <= 1.0, differences
+    np.testing.assert_array_equal(outcome.void, reference.void)
+
+
+def test_log_space_fallback_matches_reference_at_small_tau():
+    """At τ = 1e-9 the discounts underflow, so every row takes the log-space path; it agrees with the reference."""
+    from benchmarks import agreement, reference_kernels
+
+    rewards, log_p_ref, log_p_gen, tau = random_batch(np.random.default_rng(8), 40, 12, 4, 1.0, -9)
+    outcome = mosaic.run_auction(rewards, log_p_ref, log_p_gen, tau, counterfactual=True)
+    reference = reference_kernels.run_auction(rewards, log_p_ref, log_p_gen, tau)
+    without = reference_kernels.allocation_without(rewards, log_p_ref, log_p_gen, tau)
+    differences = agreement.mosaic_differences(outcome, reference, without, rewards, log_p_ref, log_p_gen, tau)
+    assert max(differences.values()) <= 1.0, differences
+    np.testing.assert_allclose(outcome.counterfactual_allocation.sum(axis=1), 1.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("threads", ["1", "2", "3"])
+@pytest.mark.parametrize("block", [1, 7, 2048])
+def test_results_do_not_depend_on_blocks_or_threads(monkeypatch, threads, block):
+    rewards, log_p_ref, log_p_gen, tau = random_batch(np.random.default_rng(4), 61, 20, 5, 0.1, -1)
+    admissible = np.random.default_rng(5).random((61, 20)) < 0.8
+    expected = mosaic.run_auction(rewards, log_p_ref, log_p_gen, tau, admissible, counterfactual=True)
+    monkeypatch.setenv("MARKET_THREADS", threads)
+    monkeypatch.setattr(mosaic, "BLOCK_QUERIES", block)
+    outcome = mosaic.run_auction(rewards, log_p_ref, log_p_gen, tau, admissible, counterfactual=True)
+    for name in ("allocation", "payments", "potential", "utilities", "reference_allocation", "kl_to_reference",
+                 "void", "counterfactual_allocation"):
+        np.testing.assert_array_equal(getattr(outcome, name), getattr(expected, name), err_msg=name)
+
+
+def test_a_query_alone_gives_the_bits_of_the_batch():
+    """Receipts are audited one query at a time, so a single call must reproduce the batch's row exactly."""
+    rewards, log_p_ref, log_p_gen, tau = random_batch(np.random.default_rng(6), 300, 20, 8, 0.05, -1.3)
+    batch = mosaic.run_auction(rewards, log_p_ref, log_p_gen, tau, counterfactual=True)
+    for q in range(0, 300, 23):
+        single = mosaic.run_auction(rewards[q], log_p_ref[q], log_p_gen[q], tau, counterfactual=True)
+        for name in ("allocation", "payments", "potential", "utilities", "kl_to_reference",
+                     "counterfactual_allocation"):
+            np.testing.assert_array_equal(getattr(single, name), getattr(batch, name)[q], err_msg=name)
+
+
+def test_advertiser_without_rewards_pays_exactly_zero():
+    rng = np.random.default_rng(9)
+    rewards = rng.uniform(0, 0.1, (500, 20, 4))
+    rewards[:, :, 2] = 0.0
+    outcome = mosaic.run_auction(rewards, rng.normal(size=(500, 20)), rng.normal(size=(500, 20)), 0.05)
+    assert np.all(outcome.payments[:, 2] == 0.0)
+    assert np.all(outcome.payments[:, [0, 1, 3]] > 0.0)
+
+
+def test_non_finite_reward_named_in_error():
+    rewards = np.zeros((3, 4, 2))
+    rewards[1, 2, 0] = np.nan
+    with pytest.raises(ValueError, match="rewards must be finite"):
+        mosaic.run_auction(rewards, np.zeros((3, 4)), np.zeros((3, 4)), 1.0)

@@ -62,6 +62,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from market.keyed_random import keyed_uniforms
+from market.parallel import for_each_block
 from market.sampling import categorical, categorical_from_uniforms
 
 __all__ = [
@@ -79,6 +80,9 @@ __all__ = [
 ]
 
 SELECTION_STREAM = 7
+# Queries per block of `run_auction`: a block's (Q, M, n) arrays then stay in cache at M = 20, n = 8.
+BLOCK_QUERIES = 2048
+EPSILON = np.finfo(float).eps
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,9 @@ class MosaicOutcome:
         KL(allocation ‖ reference_allocation) in nats.
     void : ndarray of bool, shape (Q,)
         Auctions in which competitive separation left no candidate.
+    counterfactual_allocation : ndarray, shape (Q, M, n), or None
+        q^{−i}_j, each advertiser's allocation without its rewards, when
+        `run_auction` was asked for it.
     """
 
     allocation: np.ndarray
@@ -110,9 +117,10 @@ class MosaicOutcome:
     reference_allocation: np.ndarray
     kl_to_reference: np.ndarray
     void: np.ndarray
+    counterfactual_allocation: np.ndarray | None = None
 
 
-def run_auction(rewards, log_p_ref, log_p_gen, tau, admissible=None):
+def run_auction(rewards, log_p_ref, log_p_gen, tau, admissible=None, counterfactual=False):
     """Run MOSAIC's allocation and Rochet payments on a batch of queries.
 
     Parameters
@@ -125,6 +133,9 @@ def run_auction(rewards, log_p_ref, log_p_gen, tau, admissible=None):
         Temperature τ > 0 in dollars: the weight of the KL penalty.
     admissible : array_like of bool, shape (Q, M) or (M,), optional
         Candidates that competitive separation keeps; all of them if omitted.
+    counterfactual : bool, optional
+        Also return each advertiser's allocation without its rewards (see
+        `allocation_without`); it costs one more pass over (Q, M, n).
 
     Returns
     -------
@@ -136,44 +147,82 @@ def run_auction(rewards, log_p_ref, log_p_gen, tau, admissible=None):
     ValueError
         If τ is not a finite positive number, the shapes disagree, or any
         input is not finite.
+
+    Notes
+    -----
+    The truthful utilities come from the discounts d_ij = exp(−r_i(y_j)/τ):
+    with S_i = Σ_j q_j d_ij, Φ − Φ_{−i} = −τ log S_i and q^{−i}_j = q_j d_ij / S_i.
+    This takes one exponential per reward and one small matrix product per
+    query. Where a discount or a weight would leave the range of floating
+    point (S_i < 1e-280 or not finite, or, with a negative reward, an
+    allocation that underflowed below e^{−700}), the row is recomputed in
+    log space, log S_i = logsumexp_j(log q_j − r_i(y_j)/τ). Both forms agree
+    to rounding, a few units in the last place of Φ − Φ_{−i} relative to τ.
     """
     rewards, log_p_ref, log_p_gen, single = _auction_iv(rewards, log_p_ref, log_p_gen, tau)
     rewards, log_weight, void = _separate(rewards, log_p_ref - log_p_gen, admissible)
-
-    # Scores s_j: rewards over τ plus the importance weight toward π_ref.
-    scores = rewards.sum(axis=2) / tau + log_weight
-
-    # Allocation q = softmax(s) and potential Φ = τ·logsumexp(s).
-    log_normaliser = _logsumexp(scores, axis=1)
-    log_allocation = scores - log_normaliser[:, None]
-    allocation = np.exp(log_allocation)
-    potential = tau * log_normaliser
-
-    # Φ − Φ_{−i} = −τ·log Σ_j q_j·exp(−r_i(y_j)/τ), free of cancellation.
-    utilities = -tau * _logsumexp_over_candidates(log_allocation, rewards, tau)[0]
-    expected_reward = np.einsum("qm,qmn->qn", allocation, rewards)
-    # p_i >= 0 is exact by Jensen's inequality; the clip removes rounding of order 1e-16.
-    payments = np.maximum(expected_reward - utilities, 0.0)
-
-    # Reference weights: the same candidates with every reward removed.
-    log_reference = log_weight - _logsumexp(log_weight, axis=1)[:, None]
-    reference_allocation = np.exp(log_reference)
-    with np.errstate(invalid="ignore"):
-        log_ratio = np.where(allocation > 0, log_allocation - log_reference, 0.0)
-    kl_to_reference = np.sum(allocation * log_ratio, axis=1)
+    n_queries, n_candidates, n_advertisers = rewards.shape
 
     outcome = MosaicOutcome(
-        allocation=allocation,
-        payments=payments,
-        potential=potential,
-        utilities=utilities,
-        reference_allocation=reference_allocation,
-        kl_to_reference=np.maximum(kl_to_reference, 0.0),
+        allocation=np.empty((n_queries, n_candidates)),
+        payments=np.empty((n_queries, n_advertisers)),
+        potential=np.empty(n_queries),
+        utilities=np.empty((n_queries, n_advertisers)),
+        reference_allocation=np.empty((n_queries, n_candidates)),
+        kl_to_reference=np.empty(n_queries),
         void=void,
+        counterfactual_allocation=np.empty(rewards.shape) if counterfactual else None,
     )
+    separated = admissible is not None
+    for_each_block(lambda rows: _auction_block(rewards[rows], log_weight[rows], tau, separated, outcome, rows),
+                   n_queries, BLOCK_QUERIES)
     if single:
-        return MosaicOutcome(**{f.name: getattr(outcome, f.name)[0] for f in fields(outcome)})
+        return MosaicOutcome(**{f.name: _first(getattr(outcome, f.name)) for f in fields(outcome)})
     return outcome
+
+
+def _auction_block(rewards, log_weight, tau, separated, outcome, rows):
+    """Run the auctions of one block of queries and write the results into rows ``rows`` of ``outcome``.
+
+    ``separated`` says whether competitive separation dropped candidates (log weight −inf).
+    """
+    # Scores s_j: rewards over τ plus the importance weight toward π_ref.
+    n_queries, n_candidates, n_advertisers = rewards.shape
+    total_reward = np.dot(rewards.reshape(n_queries * n_candidates, n_advertisers),
+                          np.ones(n_advertisers)).reshape(n_queries, n_candidates)
+    if not np.isfinite(total_reward).all():
+        _require_finite("rewards", rewards)
+    scores = total_reward / tau + log_weight
+
+    # Allocation q = softmax(s) and potential Φ = τ·logsumexp(s).
+    log_normaliser = _row_logsumexp(scores)
+    log_allocation = scores - log_normaliser[:, None]
+    allocation = np.exp(log_allocation, out=outcome.allocation[rows])
+    outcome.potential[rows] = tau * log_normaliser
+
+    # Φ − Φ_{−i} = −τ·log S_i with S_i = Σ_j q_j·exp(−r_i(y_j)/τ), free of cancellation between potentials.
+    without = None if outcome.counterfactual_allocation is None else outcome.counterfactual_allocation[rows]
+    utilities = -tau * _log_discounted_sums(allocation, scores, log_normaliser, rewards, tau, without)
+    outcome.utilities[rows] = utilities
+    expected_reward = np.matmul(allocation[:, None, :], rewards)[:, 0, :]
+    payments = np.subtract(expected_reward, utilities, out=outcome.payments[rows])
+    # p_i >= 0 is exact by Jensen's inequality. A payment within the rounding bound of the sums above,
+    # 4ε·((M + 2 + |log Σ e^s|)·τ + M·|E_q[r_i]|), is indistinguishable from 0 and is set to 0. An advertiser
+    # with no reward on any candidate therefore pays exactly 0.
+    rounding = 4 * EPSILON * ((n_candidates + 2 + np.abs(log_normaliser[:, None])) * tau
+                              + n_candidates * np.abs(expected_reward))
+    payments[payments <= rounding] = 0.0
+
+    # Reference weights: the same candidates with every reward removed.
+    log_reference = log_weight - _row_logsumexp(log_weight)[:, None]
+    np.exp(log_reference, out=outcome.reference_allocation[rows])
+
+    # KL(q ‖ q_ref) = Σ_j q_j (log q_j − log q^ref_j); a candidate dropped by separation has q_j = 0.
+    with np.errstate(invalid="ignore"):
+        log_ratio = log_allocation - log_reference
+    if separated:
+        log_ratio[np.isnan(log_ratio)] = 0.0
+    np.maximum(np.einsum("qm,qm->q", allocation, log_ratio), 0.0, out=outcome.kl_to_reference[rows])
 
 
 def allocation_without(rewards, log_p_ref, log_p_gen, tau, admissible=None):
@@ -182,18 +231,10 @@ def allocation_without(rewards, log_p_ref, log_p_gen, tau, admissible=None):
     q^{−i} = softmax_j(s_j − r_i(y_j)/τ) is the allocation over the same
     candidates with advertiser i's rewards removed, the allocation behind
     Φ_{−i}. Σ_j (q_j − q^{−i}_j) r_i(y_j) is then i's incremental expected
-    reward from taking part.
+    reward from taking part. `run_auction` with ``counterfactual=True``
+    returns the same array beside the outcome.
     """
-    rewards, log_p_ref, log_p_gen, single = _auction_iv(rewards, log_p_ref, log_p_gen, tau)
-    rewards, log_weight, _ = _separate(rewards, log_p_ref - log_p_gen, admissible)
-    scores = rewards.sum(axis=2) / tau + log_weight
-    normaliser, reduced, candidate_major = _logsumexp_over_candidates(scores, rewards, tau)
-    if candidate_major:
-        # The reduced scores are (M, Q, n), but callers get a C-ordered (Q, M, n) array, as before.
-        counterfactual = np.ascontiguousarray(np.exp(reduced - normaliser[None, :, :]).transpose(1, 0, 2))
-    else:
-        counterfactual = np.exp(reduced - normaliser[:, None, :])
-    return counterfactual[0] if single else counterfactual
+    return run_auction(rewards, log_p_ref, log_p_gen, tau, admissible, counterfactual=True).counterfactual_allocation
 
 
 @dataclass(frozen=True)
@@ -437,27 +478,75 @@ def _finish_logsumexp(values, peak, total, count, axis):
     return result
 
 
-def _logsumexp_over_candidates(terms, rewards, tau):
-    """Return log Σ_j exp(a_j − r_i(y_j)/τ), shape (Q, n), the reduced terms a_j − r_i(y_j)/τ and their layout.
+def _row_logsumexp(values):
+    """Return log Σ_j exp(values[q, j]) for each row of a (Q, M) array.
 
-    ``terms`` (Q, M) are the a_j: the scores s_j for `allocation_without`,
-    the log-allocation log q_j for `run_auction`.
-
-    numpy sums a C-ordered (Q, M, n) array over M one candidate after the
-    other, but with loops of only n elements. The same sums over a
-    candidate-major (M, Q, n) copy run in the same order with loops of Q·n
-    elements, so they give the same bits in less time. Other
-    layouts, and n = 1 (where numpy sums pairwise instead), take the
-    general path. The third value is True when the reduced scores are
-    candidate-major, shape (M, Q, n), and False when they are (Q, M, n).
+    The largest term of each row is factored out: log Σ_j e^{v_j} = v* + log Σ_j e^{v_j − v*}.
+    The sums run over a candidate-major (M, Q) copy, whose loops are Q long
+    rather than M long, and add the candidates in order for every Q. Rows whose largest term is not finite (all −inf, or
+    an overflow to +inf) take `_logsumexp`, which returns −inf or +inf for them.
     """
-    n_queries, _, n_advertisers = rewards.shape
-    if not (rewards.flags.c_contiguous and n_advertisers >= 2 and n_queries >= 1):
-        reduced = terms[:, :, None] - rewards / tau
-        return _logsumexp(reduced, axis=1), reduced, False
-    by_candidate = np.ascontiguousarray(rewards.transpose(1, 0, 2))
-    reduced = np.ascontiguousarray(terms.T)[:, :, None] - by_candidate / tau
-    return _logsumexp(reduced, axis=0), reduced, True
+    by_candidate = values.T.copy()
+    peak = by_candidate.max(axis=0)
+    if not np.isfinite(peak).all():
+        return _logsumexp(values, axis=1)
+    by_candidate -= peak
+    terms = np.exp(by_candidate, out=by_candidate)
+    if terms.shape[1] > 1:
+        return np.log(terms.sum(axis=0)) + peak
+    # numpy sums a single contiguous column pairwise. Adding the candidates one by one keeps the order of the
+    # sums above, so a query alone gives the same bits as in a batch.
+    total = terms[0].copy()
+    for term in terms[1:]:
+        total += term
+    return np.log(total) + peak
+
+
+def _log_discounted_sums(allocation, scores, log_normaliser, rewards, tau, without=None):
+    """Return log S_i = log Σ_j q_j·exp(−r_i(y_j)/τ), shape (Q, n); write q^{−i} into ``without`` if given.
+
+    The direct product form is exact to rounding while S_i stays in the normal
+    range and every term that matters is representable. Rows where that
+    fails are recomputed in log space from the scores, as
+    log S_i = logsumexp_j(s_j − r_i(y_j)/τ) − log Σ_j e^{s_j}, whose terms
+    s_j − r_i(y_j)/τ stay of the order of the importance weights.
+    """
+    discounts = np.multiply(rewards, -1.0 / tau, out=without)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        np.exp(discounts, out=discounts)
+        sums = np.matmul(allocation[:, None, :], discounts)[:, 0, :]
+
+    # Whole-block tests first: the rows are only inspected one by one when a block fails them.
+    unsafe = np.zeros(sums.shape[0], dtype=bool)
+    if not (np.all(sums >= 1e-280) and np.all(sums < np.inf)):
+        unsafe = ~np.all((sums >= 1e-280) & (sums < np.inf), axis=1)
+    log_allocation = scores - log_normaliser[:, None]
+    if log_allocation.min(initial=0.0) < -700.0:
+        # Only a negative reward can lift a weight that underflowed back into the sums.
+        underflowed = np.any((log_allocation < -700.0) & (log_allocation > -np.inf), axis=1)
+        unsafe |= underflowed & np.any(rewards < 0, axis=(1, 2))
+    with np.errstate(divide="ignore"):
+        log_sums = np.log(sums)
+
+    if without is not None:
+        # q^{−i}_j = q_j·d_ij / S_i, written over the discounts.
+        with np.errstate(invalid="ignore", divide="ignore", under="ignore"):
+            without *= allocation[:, :, None]
+            without /= sums[:, None, :]
+
+    unsafe_rows = np.flatnonzero(unsafe)
+    if unsafe_rows.size:
+        reduced = scores[unsafe_rows][:, :, None] - rewards[unsafe_rows] / tau
+        log_reduced_normaliser = _logsumexp(reduced, axis=1)
+        log_sums[unsafe_rows] = log_reduced_normaliser - log_normaliser[unsafe_rows][:, None]
+        if without is not None:
+            without[unsafe_rows] = np.exp(reduced - log_reduced_normaliser[:, None, :])
+    return log_sums
+
+
+def _first(value):
+    """Drop the leading query axis of an outcome field (None stays None)."""
+    return None if value is None else value[0]
 
 
 def _separate(rewards, log_weight, admissible):
@@ -491,7 +580,13 @@ def _auction_iv(rewards, log_p_ref, log_p_gen, tau):
         )
     if rewards.shape[1] == 0:
         raise ValueError("rewards must hold at least one candidate (M >= 1)")
-    for name, array in (("rewards", rewards), ("log_p_ref", log_p_ref), ("log_p_gen", log_p_gen)):
-        if not np.all(np.isfinite(array)):
-            raise ValueError(f"{name} must be finite; it contains NaN or ±inf")
+    # The rewards are checked block by block in `_auction_block`, where a non-finite sum reveals them.
+    _require_finite("log_p_ref", log_p_ref)
+    _require_finite("log_p_gen", log_p_gen)
     return rewards, log_p_ref, log_p_gen, single
+
+
+def _require_finite(name, array):
+    """Raise ValueError naming ``name`` if ``array`` contains NaN or ±inf."""
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite; it contains NaN or ±inf")
