@@ -185,9 +185,14 @@ class MarketModel(mesa.Model):
         position[order] = np.arange(n_queries)
         cutoff = np.full(self.world.n_brands, n_queries)
         while True:
-            cumulative = np.cumsum(service.payments[order], axis=0)
-            over = cumulative > budget[None, :]
-            first_over = np.where(over.any(axis=0), over.argmax(axis=0), n_queries)
+            # Only a brand whose spend over all queries exceeds its budget has a cut-off to find. Payments are
+            # >= 0, so the running sum ends at the total; the margin covers the two sums' different rounding.
+            capped = np.flatnonzero(service.payments.sum(axis=0) > budget * (1.0 - 1e-6))
+            first_over = np.full(self.world.n_brands, n_queries)
+            if capped.size:
+                cumulative = np.cumsum(service.payments[:, capped][order], axis=0)
+                over = cumulative > budget[None, capped]
+                first_over[capped] = np.where(over.any(axis=0), over.argmax(axis=0), n_queries)
             new_cutoff = np.minimum(cutoff, first_over)
             if np.array_equal(new_cutoff, cutoff):
                 break
@@ -222,12 +227,10 @@ class MarketModel(mesa.Model):
 
     def _settle_advertisers(self, queries, service, reached_share):
         """Sum each brand's round by platform, then update pacing and participation."""
-        shape = (self.world.n_brands, len(self.platforms))
-        self.brand_accounts = {name: np.zeros(shape) for name in BRAND_ACCOUNTS}
-        for platform in self.platforms:
-            rows = queries.platform == platform.index
-            for name, per_query in BRAND_ACCOUNTS.items():
-                self.brand_accounts[name][:, platform.index] = getattr(service, per_query)[rows].sum(axis=0)
+        # Σ over each platform's queries, as one product with the (platforms × queries) indicator matrix.
+        on_platform = (queries.platform[None, :] == np.arange(len(self.platforms))[:, None]).astype(float)
+        self.brand_accounts = {name: np.ascontiguousarray((on_platform @ getattr(service, per_query)).T)
+                               for name, per_query in BRAND_ACCOUNTS.items()}
         self.advertisers.settle(
             self.brand_accounts["spend"], self.brand_accounts["incremental_value"], reached_share, self.round, self.rng
         )

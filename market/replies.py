@@ -108,9 +108,13 @@ def sample_replies(probabilities, n_candidates, rng):
 def log_probability(mentions, probabilities):
     """Return log π(m) = Σ_k m_k log p_k + (1 − m_k) log(1 − p_k) for each reply.
 
+    Written as Σ_k log(1 − p_k) + Σ_k m_k·logit(p_k), one small matrix
+    product per query. A query with some p_k of exactly 0 or 1, where the
+    logit is infinite, takes the sum term by term instead.
+
     Parameters
     ----------
-    mentions : ndarray of bool, shape (Q, M, K)
+    mentions : ndarray of bool or of 0.0/1.0, shape (Q, M, K)
     probabilities : ndarray, shape (Q, K)
 
     Returns
@@ -119,9 +123,18 @@ def log_probability(mentions, probabilities):
         −inf for a pattern the model cannot produce.
     """
     with np.errstate(divide="ignore"):
-        log_yes = np.log(probabilities)[:, None, :]
-        log_no = np.log1p(-probabilities)[:, None, :]
-    return np.where(mentions, log_yes, log_no).sum(axis=2)
+        log_yes = np.log(probabilities)
+        log_no = np.log1p(-probabilities)
+    mentioned = np.asarray(mentions, dtype=float)
+    with np.errstate(invalid="ignore"):
+        log_odds = log_yes - log_no
+        result = np.matmul(mentioned, log_odds[:, :, None])[:, :, 0] + log_no.sum(axis=1)[:, None]
+
+    certain = np.flatnonzero(~np.isfinite(log_odds).all(axis=1))
+    if certain.size:
+        chosen = np.where(mentioned[certain] > 0, log_yes[certain, None, :], log_no[certain, None, :])
+        result[certain] = chosen.sum(axis=2)
+    return result
 
 
 def advertiser_rewards(mentions, relevances, values, competitor_weights, rival_matrix):
@@ -129,13 +142,13 @@ def advertiser_rewards(mentions, relevances, values, competitor_weights, rival_m
 
     Parameters
     ----------
-    mentions : ndarray of bool, shape (Q, M, K)
+    mentions : ndarray of bool or of 0.0/1.0, shape (Q, M, K)
     relevances, values, competitor_weights : ndarray, shape (Q, K)
         rel_i(x), b_i and κ_i of each brand slot.
     rival_matrix : ndarray, shape (Q, K, K)
         Symmetric 0/1 adjacency of rivals among the slots.
     """
-    mentions = mentions.astype(float)
+    mentions = np.asarray(mentions, dtype=float)
     weight = (values * relevances)[:, None, :]
     if not np.any(competitor_weights):
         # With every κ_i = 0 the rival term is exactly 0, so skipping it changes no bit.

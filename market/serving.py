@@ -253,19 +253,20 @@ def serve_mosaic(config, slots, intents, eligible, weights, published_tau, actua
         )
     else:
         candidates = replies.sample_replies(generating, config.candidates, rng)
-    log_p_ref = replies.log_probability(candidates.mentions, prior)
+    # The mentions as 0.0/1.0, converted once for the products below.
+    mentioned = candidates.mentions.astype(float)
+    log_p_ref = replies.log_probability(mentioned, prior)
     # Under π_ref the generator is the reference, so its log-probabilities are the same array.
-    log_p_gen = log_p_ref if generating is prior else replies.log_probability(candidates.mentions, generating)
+    log_p_gen = log_p_ref if generating is prior else replies.log_probability(mentioned, generating)
 
     # Competitive separation keeps only candidates without two rivals named together.
     admissible = None
     if config.separation:
-        mentioned = candidates.mentions.astype(float)
         rival_pairs = np.einsum("qmi,qij,qmj->qm", mentioned, slots.rivals, mentioned)
         admissible = rival_pairs == 0
 
     # Truthful reports from the brands in the auction; the others report nothing.
-    true_rewards = slots.rewards(candidates.mentions)
+    true_rewards = slots.rewards(mentioned)
     reported = true_rewards * in_auction[:, None, :]
     outcome = mosaic.run_auction(reported, log_p_ref, log_p_gen, actual_tau, admissible, counterfactual=True)
     chosen = mosaic.select(outcome.allocation, rng) if keys is None else mosaic.select_keyed(outcome.allocation, keys)
@@ -273,7 +274,7 @@ def serve_mosaic(config, slots, intents, eligible, weights, published_tau, actua
     # Each brand's incremental expected reward against its own absence, and its mention lift.
     with_brand = np.einsum("qm,qmk->qk", outcome.allocation, true_rewards)
     without_brand = np.einsum("qmk,qmk->qk", outcome.counterfactual_allocation, true_rewards)
-    influence = mosaic.attribution(outcome, candidates.mentions)
+    influence = mosaic.attribution(outcome, mentioned)
 
     returned = candidates.mentions[rows, chosen]
     service = Service.empty(n_queries, world.n_brands)

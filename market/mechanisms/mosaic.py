@@ -263,12 +263,12 @@ def attribution(outcome, mentions):
     ----------
     outcome : MosaicOutcome
         A batch outcome (leading Q axis).
-    mentions : array_like of bool, shape (Q, M, n)
+    mentions : array_like of bool or of 0.0/1.0, shape (Q, M, n)
         Whether candidate j mentions advertiser i's brand.
     """
     mentions = np.asarray(mentions, dtype=float)
     shift = outcome.allocation - outcome.reference_allocation
-    mention_lift = np.einsum("qm,qmn->qn", shift, mentions)
+    mention_lift = np.matmul(shift[:, None, :], mentions)[:, 0, :]
     total = outcome.utilities.sum(axis=1, keepdims=True)
     # Contributions below a trillionth of a dollar are rounding error, not influence.
     influential = np.abs(outcome.utilities).max(axis=1, keepdims=True) > 1e-12
