@@ -27,6 +27,7 @@ the shown ad's value v_w·rel_w(x).
 from dataclasses import dataclass, fields
 
 import numpy as np
+from scipy.special import entr
 
 from market import costs, replies
 from market.keyed_random import derive_keys, keyed_normals, keyed_uniforms
@@ -120,6 +121,8 @@ class QuerySlots:
         self.brands = world.category_brands[category]
         self.relevances = np.take_along_axis(relevances, self.brands, axis=1)
         self.rivals = world.rival_matrix[category]
+        # Position of each slot in a flattened (Q, B) array, for `scatter`.
+        self._flat_index = (np.arange(self.brands.shape[0])[:, None] * world.n_brands + self.brands).ravel()
 
     @property
     def n_queries(self):
@@ -146,9 +149,9 @@ class QuerySlots:
 
     def scatter(self, per_slot):
         """Spread a (Q, K) array of slot values into a zero (Q, B) array."""
-        full = np.zeros((per_slot.shape[0], self.world.n_brands))
-        np.put_along_axis(full, self.brands, per_slot, axis=1)
-        return full
+        full = np.zeros(per_slot.shape[0] * self.world.n_brands)
+        full[self._flat_index] = per_slot.ravel()
+        return full.reshape(per_slot.shape[0], self.world.n_brands)
 
 
 def serve_plain(config, slots, weights, rng):
@@ -286,9 +289,8 @@ def serve_mosaic(config, slots, intents, eligible, weights, published_tau, actua
     service.incremental_value = slots.scatter(np.where(in_auction, with_brand - without_brand, 0.0))
     service.mention_lift = slots.scatter(np.where(in_auction, influence.mention_lift, 0.0))
     service.kl = outcome.kl_to_reference
-    with np.errstate(divide="ignore", invalid="ignore"):
-        service.entropy = -np.sum(np.where(outcome.allocation > 0, outcome.allocation * np.log2(outcome.allocation), 0.0),
-                                  axis=1)
+    # H(q) = −Σ_j q_j log2 q_j, with 0·log 0 = 0 (scipy's entr).
+    service.entropy = entr(outcome.allocation).sum(axis=1) / np.log(2.0)
     service.sponsored = np.any(returned & in_auction, axis=1)
     service.cluttered = slots.cluttered(returned)
     service.charge(costs.mosaic_cost(in_auction.sum(axis=1), config.candidates, config.reply_tokens), config)
