@@ -16,6 +16,7 @@ from experiments.runs import replicate_seeds, run_cells
 from market.cli import main
 from market.scenario import ScenarioError, default_scenario
 from market.sweeps import SweepError, load_sweep, load_table, point_seeds, run_sweep, simulate, sweep_from_dict
+from market.sweeps import backends
 
 pytest.importorskip("pyarrow")
 
@@ -385,3 +386,21 @@ def test_interrupted_sweep_resumes_to_same_table(tmp_path, signum, backend):
     report = run_sweep(load_sweep(sweep_file), tmp_path / "uninterrupted", progress=False)
     assert report.exit_status == 0
     pd.testing.assert_frame_equal(load_table(interrupted), load_table(tmp_path / "uninterrupted"))
+
+
+def kernel_threads(_):
+    """Return the worker's MARKET_THREADS (a module-level function, so that workers can import it)."""
+    return os.environ.get("MARKET_THREADS")
+
+
+def test_process_workers_share_the_cores(monkeypatch):
+    monkeypatch.delenv("MARKET_THREADS", raising=False)
+    outcomes = list(backends.map_runs(kernel_threads, [0, 1], backend="processes", workers=2))
+    expected = str(max(1, backends.default_workers() // 2))
+    assert [outcome.value for outcome in outcomes] == [expected, expected]
+
+
+def test_process_workers_keep_the_callers_thread_setting(monkeypatch):
+    monkeypatch.setenv("MARKET_THREADS", "3")
+    outcomes = list(backends.map_runs(kernel_threads, [0], backend="processes", workers=2))
+    assert outcomes[0].value == "3"

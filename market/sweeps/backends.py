@@ -26,6 +26,8 @@ import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 
+from market import parallel
+
 __all__ = ["BACKENDS", "Outcome", "default_workers", "map_runs"]
 
 logger = logging.getLogger(__name__)
@@ -134,16 +136,27 @@ def _map_serial(function, arguments, catch):
         yield call(function, index, argument, catch)
 
 
-def _ignore_interrupts():
-    """Let SIGINT reach the parent only: a terminal's Ctrl-C goes to the whole process group."""
+def _prepare_worker(threads):
+    """Ignore SIGINT in the worker and give its batch kernels ``threads`` threads.
+
+    A terminal's Ctrl-C goes to the whole process group, so only the parent
+    handles it.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ[parallel.THREADS_VARIABLE] = threads
+
+
+def _kernel_threads(workers):
+    """Return ``MARKET_THREADS`` for each worker: the caller's setting, or the cores left per worker."""
+    return os.environ.get(parallel.THREADS_VARIABLE) or str(max(1, default_workers() // workers))
 
 
 def _map_processes(function, arguments, workers, catch):
     context = multiprocessing.get_context("forkserver")
     # Import the model once in the fork server, so that each worker forks with it loaded.
     context.set_forkserver_preload(["market.model", "market.sweeps.backends"])
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_ignore_interrupts)
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_prepare_worker,
+                                   initargs=(_kernel_threads(workers),))
     logger.info("process pool: %d workers", workers)
     queue = iter(enumerate(arguments))
     pending = {}
@@ -219,6 +232,7 @@ def _map_dask(function, arguments, workers, scheduler, catch):
             host="127.0.0.1",
             dashboard_address="127.0.0.1:0",
             silence_logs=logging.WARNING,
+            env={parallel.THREADS_VARIABLE: _kernel_threads(workers)},
         )
         client = Client(cluster)
         logger.info("dask: local cluster of %d workers at %s", workers, cluster.scheduler_address)
