@@ -24,6 +24,7 @@ the returned reply (organic mentions included) plus the value of a shown ad.
 the shown ad's value v_w·rel_w(x).
 """
 
+import copy
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -32,6 +33,7 @@ from scipy.special import entr
 from market import costs, replies
 from market.keyed_random import derive_keys, keyed_normals, keyed_uniforms
 from market.mechanisms import keyword, mosaic, power_diagram
+from market.sampling import categorical_from_uniforms
 
 __all__ = ["QuerySlots", "Service", "sell_keyword_placement", "sell_placement", "serve_mosaic", "serve_plain"]
 
@@ -128,6 +130,13 @@ class QuerySlots:
     def n_queries(self):
         return self.brands.shape[0]
 
+    def subset(self, rows):
+        """Return the slots of the queries ``rows`` (a slice)."""
+        part = copy.copy(self)
+        part.brands, part.relevances, part.rivals = self.brands[rows], self.relevances[rows], self.rivals[rows]
+        part._flat_index = (np.arange(part.brands.shape[0])[:, None] * self.world.n_brands + part.brands).ravel()
+        return part
+
     def cluttered(self, mentions):
         """Return whether each reply (Q, K) mentions two rival brands."""
         mentioned = mentions.astype(float)
@@ -223,6 +232,13 @@ def _place_ads(service, winners, payments, relevances, world, weights):
 def serve_mosaic(config, slots, intents, eligible, weights, published_tau, actual_tau, seed, rng):
     """Generate M candidates per query, run MOSAIC on the truthful reports and return one reply.
 
+    The queries are served in blocks of ``SERVE_BLOCK_QUERIES``, so that the
+    (Q, M, K) arrays of a block stay small. Every random draw of the batch
+    is taken first, in the order of a single pass: the candidates' mentions,
+    their helpfulness, the selection uniforms and the audit uniforms. Each
+    query's outcome depends on its own inputs and draws only, so the service
+    is the same whatever the block size.
+
     Parameters
     ----------
     config : market.scenario.PlatformConfig
@@ -238,7 +254,6 @@ def serve_mosaic(config, slots, intents, eligible, weights, published_tau, actua
     rng : numpy.random.Generator
     """
     world, n_queries = slots.world, slots.n_queries
-    rows = np.arange(n_queries)
 
     # Candidates from π_gen, from the model's Generator or from keyed streams.
     in_auction = slots.take(eligible)
@@ -246,7 +261,7 @@ def serve_mosaic(config, slots, intents, eligible, weights, published_tau, actua
     generating = prior
     if config.generator == "context":
         generating = replies.context_probabilities(prior, in_auction, config.context_strength)
-    keys = None
+    keys = selection = None
     if config.reproducible:
         keys = auction_keys(seed, intents, slots, in_auction, published_tau, config.candidates)
         uniforms = keyed_uniforms(keys, (config.candidates, prior.shape[1]), CANDIDATE_STREAM)
@@ -256,11 +271,57 @@ def serve_mosaic(config, slots, intents, eligible, weights, published_tau, actua
         )
     else:
         candidates = replies.sample_replies(generating, config.candidates, rng)
+        selection = rng.random(n_queries)
+    audit_draws = rng.random(n_queries) if config.audit_rate > 0 else None
+
+    service = Service.empty(n_queries, world.n_brands)
+    for start in range(0, n_queries, SERVE_BLOCK_QUERIES):
+        rows = slice(start, start + SERVE_BLOCK_QUERIES)
+        block = _MosaicBlock(
+            slots=slots.subset(rows),
+            in_auction=in_auction[rows],
+            prior=prior[rows],
+            generating=prior[rows] if generating is prior else generating[rows],
+            mentions=candidates.mentions[rows],
+            helpfulness=candidates.helpfulness[rows],
+            selection=None if selection is None else selection[rows],
+            keys=None if keys is None else keys[rows],
+            audit_draws=None if audit_draws is None else audit_draws[rows],
+        )
+        service.assign(rows, _serve_mosaic_block(config, block, weights, published_tau, actual_tau))
+    return service
+
+
+# Queries per block of `serve_mosaic`: at M = 20 and K = 5 a block's (Q, M, K) arrays take 13 MB each.
+SERVE_BLOCK_QUERIES = 16_384
+
+
+@dataclass
+class _MosaicBlock:
+    """The inputs and random draws of one block of `serve_mosaic` (keys or selection uniforms, not both)."""
+
+    slots: "QuerySlots"
+    in_auction: np.ndarray
+    prior: np.ndarray
+    generating: np.ndarray
+    mentions: np.ndarray
+    helpfulness: np.ndarray
+    selection: np.ndarray | None
+    keys: np.ndarray | None
+    audit_draws: np.ndarray | None
+
+
+def _serve_mosaic_block(config, block, weights, published_tau, actual_tau):
+    """Run MOSAIC on one block of queries and return its service."""
+    slots, in_auction = block.slots, block.in_auction
+    n_queries = slots.n_queries
+    rows = np.arange(n_queries)
+
     # The mentions as 0.0/1.0, converted once for the products below.
-    mentioned = candidates.mentions.astype(float)
-    log_p_ref = replies.log_probability(mentioned, prior)
+    mentioned = block.mentions.astype(float)
+    log_p_ref = replies.log_probability(mentioned, block.prior)
     # Under π_ref the generator is the reference, so its log-probabilities are the same array.
-    log_p_gen = log_p_ref if generating is prior else replies.log_probability(mentioned, generating)
+    log_p_gen = log_p_ref if config.generator != "context" else replies.log_probability(mentioned, block.generating)
 
     # Competitive separation keeps only candidates without two rivals named together.
     admissible = None
@@ -272,17 +333,20 @@ def serve_mosaic(config, slots, intents, eligible, weights, published_tau, actua
     true_rewards = slots.rewards(mentioned)
     reported = true_rewards * in_auction[:, None, :]
     outcome = mosaic.run_auction(reported, log_p_ref, log_p_gen, actual_tau, admissible, counterfactual=True)
-    chosen = mosaic.select(outcome.allocation, rng) if keys is None else mosaic.select_keyed(outcome.allocation, keys)
+    if block.keys is None:
+        chosen = categorical_from_uniforms(outcome.allocation, block.selection)
+    else:
+        chosen = mosaic.select_keyed(outcome.allocation, block.keys)
 
     # Each brand's incremental expected reward against its own absence, and its mention lift.
     with_brand = np.einsum("qm,qmk->qk", outcome.allocation, true_rewards)
     without_brand = np.einsum("qmk,qmk->qk", outcome.counterfactual_allocation, true_rewards)
     influence = mosaic.attribution(outcome, mentioned)
 
-    returned = candidates.mentions[rows, chosen]
-    service = Service.empty(n_queries, world.n_brands)
+    returned = block.mentions[rows, chosen]
+    service = Service.empty(n_queries, slots.world.n_brands)
     service.utility = replies.reply_utility(
-        config.base_quality, candidates.helpfulness[rows, chosen], returned, slots.relevances, slots.rivals, weights
+        config.base_quality, block.helpfulness[rows, chosen], returned, slots.relevances, slots.rivals, weights
     )
     service.payments = slots.scatter(outcome.payments)
     service.value = slots.scatter(true_rewards[rows, chosen])
@@ -295,9 +359,9 @@ def serve_mosaic(config, slots, intents, eligible, weights, published_tau, actua
     service.cluttered = slots.cluttered(returned)
     service.charge(costs.mosaic_cost(in_auction.sum(axis=1), config.candidates, config.reply_tokens), config)
 
-    if config.audit_rate > 0:
-        audit_sample(service, config, outcome, reported, log_p_ref, log_p_gen, admissible, keys, chosen,
-                     published_tau, rng)
+    if block.audit_draws is not None:
+        audit_sample(service, block.audit_draws < config.audit_rate, outcome, reported, log_p_ref, log_p_gen,
+                     admissible, block.keys, chosen, published_tau)
     return service
 
 
@@ -309,13 +373,13 @@ def auction_keys(seed, intents, slots, in_auction, published_tau, n_candidates):
     return derive_keys(seed, intents, slots.brands, in_auction, values, kappas, settings)
 
 
-def audit_sample(service, config, outcome, reported, log_p_ref, log_p_gen, admissible, keys, chosen, published_tau, rng):
-    """Audit the receipts of a random share of the auctions and mark those that fail.
+def audit_sample(service, audited, outcome, reported, log_p_ref, log_p_gen, admissible, keys, chosen, published_tau):
+    """Audit the receipts of the queries marked in ``audited`` (bool, shape (Q,)) and mark those that fail.
 
     The platform writes its receipts from the auction it ran (allocation and
     payments at the τ it actually uses) and states the published τ on them.
     """
-    sampled = np.flatnonzero(rng.random(service.utility.size) < config.audit_rate)
+    sampled = np.flatnonzero(audited)
     for query in sampled:
         receipt = mosaic.make_receipt(
             reported[query],

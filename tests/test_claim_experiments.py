@@ -304,3 +304,24 @@ def test_separation_direct_call_with_void_auctions():
     assert metrics["void_rate"] > 0.9
     assert metrics["clutter_rate"] > 0.9
     assert metrics["revenue"] < 1e-3
+
+
+@pytest.mark.parametrize("reproducible, generator, audit_rate", [(False, "reference", 0.0), (True, "reference", 0.3),
+                                                                 (False, "context", 0.3)])
+def test_serve_mosaic_does_not_depend_on_block_size(monkeypatch, reproducible, generator, audit_rate):
+    scenario, config, slots, intents = _fixed_query(60, reproducible, True)
+    config = dataclasses.replace(config, generator=generator, audit_rate=audit_rate, tau_actual=config.tau / 2)
+    eligible = np.random.default_rng(2).random((60, 5)) < 0.7
+
+    def serve():
+        return serving.serve_mosaic(config, slots, intents, eligible, scenario.utility, config.tau, config.tau / 2,
+                                    11, np.random.default_rng(4))
+
+    whole = serve()
+    monkeypatch.setattr(serving, "SERVE_BLOCK_QUERIES", 7)
+    blocks = serve()
+    for spec in dataclasses.fields(whole):
+        np.testing.assert_array_equal(getattr(blocks, spec.name), getattr(whole, spec.name), err_msg=spec.name)
+    if audit_rate:
+        assert whole.audited.any()
+        assert whole.audit_failed.any()
