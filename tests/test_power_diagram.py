@@ -376,3 +376,168 @@ def test_tied_scores_rank_by_index():
     expected = [25] + [i for i in range(40) if i != 25]
     np.testing.assert_array_equal(outcome.winners[0], expected)
     np.testing.assert_array_equal(outcome.payments[0], [2.0] * 39 + [0.0])
+
+
+def reference_instance(rng, n_queries, n_bidders, per_query_bids, scale):
+    """Draw intents, centres, reaches and bids, with a duplicated advertiser and zero bids."""
+    dimension = int(rng.integers(1, 6))
+    centers = rng.normal(size=(n_bidders, dimension)) * scale
+    reaches = rng.uniform(0.1, 2.0, n_bidders)
+    if n_bidders > 1:
+        # An exact copy of advertiser 0 ties with it wherever both are eligible.
+        copy = rng.integers(1, n_bidders)
+        centers[copy] = centers[0]
+        reaches[copy] = reaches[0]
+    if per_query_bids:
+        bids = rng.uniform(0.0, 2.0, (n_queries, n_bidders)) * (rng.random((n_queries, n_bidders)) < 0.7)
+    else:
+        bids = np.round(rng.uniform(0.0, 2.0, n_bidders), 1) * (rng.random(n_bidders) < 0.8)
+        if n_bidders > 1:
+            bids[copy] = bids[0]
+    return {
+        "intents": rng.normal(size=(n_queries, dimension)) * scale,
+        "centers": centers,
+        "reaches": reaches,
+        "bids": bids,
+    }
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_queries=st.sampled_from([0, 1, 2, 17, 60]),
+    n_bidders=st.sampled_from([0, 1, 2, 3, 8, 40]),
+    slots=st.integers(1, 4),
+    relevance_weight=st.one_of(st.sampled_from([0.0, 1.0]), st.floats(0.0, 3.0)),
+    gate=st.sampled_from([None, None, 0.5, 3.0]),
+    cosine_threshold=st.sampled_from([None, None, -0.5, 0.3]),
+    reserve=st.sampled_from([0.0, 0.0, 0.05, 0.5]),
+    per_query_bids=st.booleans(),
+    scale=st.sampled_from([0.1, 1.0, 3.0]),
+)
+def test_matches_reference_kernel(
+    seed, n_queries, n_bidders, slots, relevance_weight, gate, cosine_threshold, reserve, per_query_bids, scale
+):
+    from benchmarks import agreement, reference_kernels
+
+    rng = np.random.default_rng(seed)
+    instance = reference_instance(rng, n_queries, n_bidders, per_query_bids, scale)
+    options = {"gate": gate, "cosine_threshold": cosine_threshold, "reserve": reserve}
+    if cosine_threshold is not None:
+        # The cosine threshold needs non-zero vectors. A normal draw is zero with probability 0.
+        assert np.all(np.linalg.norm(instance["intents"], axis=1) > 0)
+        assert np.all(np.linalg.norm(instance["centers"], axis=1) > 0)
+    outcome = power_diagram.run_auction(**instance, relevance_weight=relevance_weight, slots=slots, **options)
+    reference = reference_kernels.power_diagram_auction(**instance, relevance_weight=relevance_weight, **options)
+
+    for name in ("winner", "payment", "scores"):
+        assert getattr(outcome, name).shape == getattr(reference, name).shape, name
+        assert getattr(outcome, name).dtype == getattr(reference, name).dtype, name
+    assert outcome.winners.shape == outcome.payments.shape == (n_queries, slots)
+    assert outcome.winners.dtype == reference.winners.dtype
+    np.testing.assert_array_equal(outcome.winners[:, 0], outcome.winner)
+    np.testing.assert_array_equal(outcome.payments[:, 0], outcome.payment)
+
+    # Scores: −inf at the same entries and equal up to rounding elsewhere.
+    np.testing.assert_array_equal(np.isneginf(outcome.scores), np.isneginf(reference.scores))
+    finite = np.isfinite(reference.scores)
+    np.testing.assert_allclose(outcome.scores[finite], reference.scores[finite], rtol=1e-9, atol=1e-12)
+
+    # Slot 0: the same winner, except where rounding can break a near-tie the other way, and the same payment.
+    same = outcome.winner == reference.winner
+    assert np.all(same | agreement.near_tie_rows(reference.scores))
+    np.testing.assert_allclose(outcome.payment[same], reference.payment[same], rtol=1e-9, atol=0.0)
+
+
+@pytest.mark.parametrize("per_query_bids", [False, True])
+@pytest.mark.parametrize("relevance_weight", [0.0, 0.5, 1.0, 2.0])
+def test_fast_path_ties_go_to_lowest_index(per_query_bids, relevance_weight):
+    from benchmarks import reference_kernels
+
+    # Advertisers 0, 7, 19 and 33 are copies of one another, as are 5 and 30, so their scores tie exactly.
+    rng = np.random.default_rng(8)
+    instance = random_instance(8, n_queries=500, n_bidders=40, dimension=5)
+    for original, copies in ((0, [7, 19, 33]), (5, [30])):
+        for field in ("centers", "reaches", "bids"):
+            instance[field][copies] = instance[field][original]
+    if per_query_bids:
+        keep = rng.random((500, 40)) < 0.6
+        instance["bids"] = np.where(keep, instance["bids"], 0.0)
+    # Put the copies near the top: the reference ranks an exact tie by index.
+    instance["bids"][..., [0, 7, 19, 33, 5, 30]] *= 30.0
+    outcome = power_diagram.run_auction(**instance, relevance_weight=relevance_weight)
+    reference = reference_kernels.power_diagram_auction(**instance, relevance_weight=relevance_weight)
+
+    # The test means something only if many queries have an exact tie at the top.
+    top_two = -np.sort(-reference.scores, axis=1)[:, :2]
+    assert np.sum(np.isfinite(top_two[:, 1]) & (top_two[:, 0] == top_two[:, 1])) >= 100
+    np.testing.assert_array_equal(outcome.winner, reference.winner)
+    np.testing.assert_allclose(outcome.payment, reference.payment, rtol=1e-9, atol=0.0)
+
+
+def test_benchmark_case_takes_fast_path(monkeypatch):
+    calls = []
+    fast_path = power_diagram._single_slot_auction
+
+    def counted_fast_path(*args):
+        calls.append(1)
+        return fast_path(*args)
+
+    monkeypatch.setattr(power_diagram, "_single_slot_auction", counted_fast_path)
+    instance = random_instance(9, n_queries=300, n_bidders=30, dimension=16)
+
+    outcome = power_diagram.run_auction(**instance)
+    assert calls == [1]
+    assert outcome.scores.shape == (300, 30)
+
+    # Each option outside the fast path sends the call to the general path.
+    for options in ({"slots": 2}, {"gate": 10.0}, {"cosine_threshold": -1.0}, {"reserve": 1e-9}):
+        power_diagram.run_auction(**instance, **options)
+    assert calls == [1]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        # ‖x‖² overflows although every intent is finite.
+        {"intents": np.full((3, 2), 1e160), "reaches": [1.0, 1.0]},
+        # 1/σ² overflows for the first advertiser.
+        {"intents": np.array([[1.0, 0.0], [0.5, 0.5]]), "reaches": [1e-170, 1.0]},
+        # λ/σ² and ‖x‖² are finite, but their product in the matrix product would overflow.
+        {"intents": np.full((2, 2), 1e100), "reaches": [1e-110, 1.0]},
+    ],
+)
+def test_overflow_falls_back_to_general_path(case):
+    from benchmarks import reference_kernels
+
+    arguments = {"centers": np.array([[0.0, 0.0], [1.0, 1.0]]), "bids": [1.0, 2.0], **case}
+    # The general path overflows in these cases, as it did before the fast path existed.
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        outcome = power_diagram.run_auction(**arguments)
+        reference = reference_kernels.power_diagram_auction(**arguments)
+    for name in ("winner", "payment", "scores", "winners", "payments"):
+        np.testing.assert_array_equal(getattr(outcome, name), getattr(reference, name), err_msg=name)
+
+
+@pytest.mark.parametrize("bad_bid", [np.nan, np.inf, -np.inf, -1.0])
+@pytest.mark.parametrize("per_query_bids", [False, True])
+def test_invalid_bid_rejected(bad_bid, per_query_bids):
+    bids = np.array([[5.0, 4.0]]) if per_query_bids else np.array([5.0, 4.0])
+    bids[..., 1] = bad_bid
+    with pytest.raises(ValueError, match="bids must be finite and >= 0"):
+        power_diagram.run_auction(INTENT, NIKE_PELOTON["centers"], NIKE_PELOTON["reaches"], bids)
+
+
+@pytest.mark.parametrize("bad_value", [np.nan, np.inf, -np.inf])
+def test_non_finite_intent_rejected(bad_value):
+    with pytest.raises(ValueError, match="intents and centers must be finite"):
+        power_diagram.run_auction([[0.45, bad_value]], **NIKE_PELOTON)
+    with pytest.raises(ValueError, match="intents and centers must be finite"):
+        power_diagram.run_auction([[0.45, 0.35], [1e200, bad_value]], **NIKE_PELOTON)
+
+
+def test_huge_finite_intent_accepted():
+    # ‖x‖² = inf here, and x itself is finite, so the input is valid.
+    with np.errstate(over="ignore", invalid="ignore"):
+        outcome = power_diagram.run_auction([[1e200, 0.0]], **NIKE_PELOTON)
+    assert outcome.winner.shape == (1,)
