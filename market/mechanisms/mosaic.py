@@ -185,18 +185,19 @@ def run_auction(rewards, log_p_ref, log_p_gen, tau, admissible=None, counterfact
 def _auction_block(rewards, log_weight, tau, separated, outcome, rows):
     """Run the auctions of one block of queries and write the results into rows ``rows`` of ``outcome``.
 
-    ``separated`` says whether competitive separation dropped candidates (log weight −inf).
+    ``separated`` is True when competitive separation dropped candidates (log weight −inf).
     """
-    # Scores s_j: rewards over τ plus the importance weight toward π_ref.
+    # Scores s_j = Σ_i r_i(y_j)/τ + log π_ref(y_j) − log π_gen(y_j). A non-finite sum reveals a non-finite reward.
     n_queries, n_candidates, n_advertisers = rewards.shape
-    total_reward = np.dot(rewards.reshape(n_queries * n_candidates, n_advertisers),
-                          np.ones(n_advertisers)).reshape(n_queries, n_candidates)
-    if not np.isfinite(total_reward).all():
+    scores = np.dot(rewards.reshape(n_queries * n_candidates, n_advertisers),
+                    np.full(n_advertisers, 1.0 / tau)).reshape(n_queries, n_candidates)
+    if not np.isfinite(scores).all():
         _require_finite("rewards", rewards)
-    scores = total_reward / tau + log_weight
+    scores += log_weight
 
-    # Allocation q = softmax(s) and potential Φ = τ·logsumexp(s).
-    log_normaliser = _row_logsumexp(scores)
+    # Allocation q = softmax(s) and potential Φ = τ·logsumexp(s). The reference weights' normaliser comes in the
+    # same pass.
+    log_normaliser, log_reference_normaliser = _row_logsumexp(scores, log_weight)
     log_allocation = scores - log_normaliser[:, None]
     allocation = np.exp(log_allocation, out=outcome.allocation[rows])
     outcome.potential[rows] = tau * log_normaliser
@@ -216,7 +217,7 @@ def _auction_block(rewards, log_weight, tau, separated, outcome, rows):
     payments[payments <= rounding] = 0.0
 
     # Reference weights: the same candidates with every reward removed.
-    log_reference = log_weight - _row_logsumexp(log_weight)[:, None]
+    log_reference = log_weight - log_reference_normaliser[:, None]
     np.exp(log_reference, out=outcome.reference_allocation[rows])
 
     # KL(q ‖ q_ref) = Σ_j q_j (log q_j − log q^ref_j); a candidate dropped by separation has q_j = 0.
@@ -480,28 +481,35 @@ def _finish_logsumexp(values, peak, total, count, axis):
     return result
 
 
-def _row_logsumexp(values):
-    """Return log Σ_j exp(values[q, j]) for each row of a (Q, M) array.
+def _row_logsumexp(*arrays):
+    """Return log Σ_j exp(values[q, j]) for each row of each (Q, M) array in ``arrays``.
 
     The largest term of each row is factored out: log Σ_j e^{v_j} = v* + log Σ_j e^{v_j − v*}.
-    The sums run over a candidate-major (M, Q) copy, whose loops are Q long
-    rather than M long, and add the candidates in order for every Q. Rows whose largest term is not finite (all −inf, or
-    an overflow to +inf) take `_logsumexp`, which returns −inf or +inf for them.
+    The arrays are copied side by side into one candidate-major (M, k·Q)
+    array, whose loops are k·Q long rather than M long, and the candidates
+    are added in order for every Q. If some row's largest term is not finite
+    (all −inf, or an overflow to +inf), every array takes `_logsumexp`, which
+    returns −inf or +inf for such rows.
     """
-    by_candidate = values.T.copy()
+    n_queries, n_candidates = arrays[0].shape
+    by_candidate = np.empty((n_candidates, len(arrays) * n_queries))
+    for position, values in enumerate(arrays):
+        by_candidate[:, position * n_queries : (position + 1) * n_queries] = values.T
     peak = by_candidate.max(axis=0)
     if not np.isfinite(peak).all():
-        return _logsumexp(values, axis=1)
+        return [_logsumexp(values, axis=1) for values in arrays]
     by_candidate -= peak
     terms = np.exp(by_candidate, out=by_candidate)
     if terms.shape[1] > 1:
-        return np.log(terms.sum(axis=0)) + peak
-    # numpy sums a single contiguous column pairwise. Adding the candidates one by one keeps the order of the
-    # sums above, so a query alone gives the same bits as in a batch.
-    total = terms[0].copy()
-    for term in terms[1:]:
-        total += term
-    return np.log(total) + peak
+        totals = terms.sum(axis=0)
+    else:
+        # numpy sums a single contiguous column pairwise. Adding the candidates one by one keeps the order of
+        # the sums above, so a query alone gives the same bits as in a batch.
+        totals = terms[0].copy()
+        for term in terms[1:]:
+            totals += term
+    result = np.log(totals) + peak
+    return [result[position * n_queries : (position + 1) * n_queries] for position in range(len(arrays))]
 
 
 def _log_discounted_sums(allocation, log_allocation, scores, log_normaliser, rewards, tau, without=None):
@@ -562,8 +570,9 @@ def _separate(rewards, log_weight, admissible):
 
 def _auction_iv(rewards, log_p_ref, log_p_gen, tau):
     """Validate the inputs of `run_auction` and bring them to batch shape."""
-    if not np.isscalar(tau) or not np.isfinite(tau) or tau <= 0:
-        raise ValueError(f"tau must be a finite number > 0 (dollars), got {tau!r}")
+    if not np.isscalar(tau) or not np.isfinite(tau) or tau < np.finfo(float).tiny:
+        raise ValueError(f"tau must be a finite number of at least 2.2e-308 dollars (the smallest normal double), "
+                         f"got {tau!r}")
     rewards = np.asarray(rewards, dtype=float)
     log_p_ref = np.asarray(log_p_ref, dtype=float)
     log_p_gen = np.asarray(log_p_gen, dtype=float)
