@@ -9,8 +9,6 @@ their results must agree: the current kernels compute the same formulas in
 another order, so they match up to rounding, not bit for bit.
 """
 
-from numbers import Integral
-
 import numpy as np
 from scipy.special import logsumexp
 
@@ -64,7 +62,8 @@ def allocation_without(rewards, log_p_ref, log_p_gen, tau, admissible=None):
 def power_diagram_auction(intents, centers, reaches, bids, relevance_weight=1.0, gate=None, cosine_threshold=None,
                           reserve=0.0):
     """Return `market.mechanisms.power_diagram.run_auction`'s one-slot outcome, ranking by a stable sort."""
-    intents, centers, reaches, bids = _power_diagram_auction_iv(
+    # The current validation accepts and rejects the same inputs; the intent norms it also returns are unused.
+    intents, centers, reaches, bids, _ = power_diagram._auction_iv(
         intents, centers, reaches, bids, relevance_weight, gate, cosine_threshold, reserve, 1
     )
     if centers.shape[0] == 0:
@@ -95,37 +94,3 @@ def power_diagram_auction(intents, centers, reaches, bids, relevance_weight=1.0,
     return power_diagram.PowerDiagramOutcome(
         winner=winners[:, 0], payment=payments[:, 0], scores=scores, winners=winners, payments=payments
     )
-
-
-def _power_diagram_auction_iv(intents, centers, reaches, bids, relevance_weight, gate, cosine_threshold, reserve,
-                              slots):
-    """Validate the inputs of `power_diagram_auction` as `market.mechanisms.power_diagram` did before the fast path."""
-    intents = np.atleast_2d(np.asarray(intents, dtype=float))
-    centers = np.asarray(centers, dtype=float).reshape(-1, intents.shape[1])
-    reaches = np.asarray(reaches, dtype=float).reshape(-1)
-    bids = np.asarray(bids, dtype=float)
-    n_queries, n_bidders = intents.shape[0], centers.shape[0]
-
-    if reaches.shape != (n_bidders,):
-        raise ValueError(f"reaches must have shape ({n_bidders},) to match centers, got {reaches.shape}")
-    if bids.shape not in ((n_bidders,), (n_queries, n_bidders)):
-        raise ValueError(f"bids must have shape ({n_bidders},) or ({n_queries}, {n_bidders}), got {bids.shape}")
-    if np.any(~np.isfinite(reaches)) or np.any(reaches <= 0):
-        raise ValueError(f"reaches must be finite and > 0, got {reaches}")
-    if np.any(~np.isfinite(bids)) or np.any(bids < 0):
-        raise ValueError("bids must be finite and >= 0 (dollars per impression)")
-    if not np.all(np.isfinite(intents)) or not np.all(np.isfinite(centers)):
-        raise ValueError("intents and centers must be finite")
-    if not np.isscalar(relevance_weight) or not np.isfinite(relevance_weight) or relevance_weight < 0:
-        raise ValueError(f"relevance_weight must be a finite number >= 0, got {relevance_weight!r}")
-    if gate is not None and (not np.isscalar(gate) or not gate >= 0):
-        raise ValueError(f"gate must be None or a squared distance >= 0, got {gate!r}")
-    if cosine_threshold is not None:
-        power_diagram._cosine_threshold_iv(intents, centers, cosine_threshold)
-    if not np.isscalar(reserve) or not np.isfinite(reserve) or reserve < 0:
-        raise ValueError(f"reserve must be a finite number >= 0 (dollars per impression), got {reserve!r}")
-    if isinstance(slots, bool) or not isinstance(slots, Integral):
-        raise TypeError(f"slots must be an integer >= 1, got {type(slots).__name__} {slots!r}")
-    if slots < 1:
-        raise ValueError(f"slots must be >= 1 (the number of placements per query), got {slots}")
-    return intents, centers, reaches, np.broadcast_to(bids, (n_queries, n_bidders))
