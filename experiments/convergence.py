@@ -61,7 +61,7 @@ from tqdm import tqdm
 
 from experiments.options import add_output_arguments
 from experiments.output import prepare_output, provenance, write_json
-from market import replies
+from market import parallel, replies
 from market.mechanisms import mosaic
 
 __all__ = [
@@ -381,8 +381,10 @@ def run_estimates(tasks, workers, progress):
                 results[key] = (estimate, floor)
                 bar.update(1)
         else:
-            # "spawn" starts clean interpreters: forking a process that runs threads can deadlock.
-            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            # "spawn" starts clean interpreters: forking a process that runs threads can deadlock. The workers
+            # share the cores with their MOSAIC kernels' threads (market.parallel).
+            with parallel.worker_threads(workers), ProcessPoolExecutor(max_workers=workers,
+                                                                       mp_context=get_context("spawn")) as pool:
                 futures = [pool.submit(_estimate_task, task) for task in tasks]
                 for future in as_completed(futures):
                     key, estimate, floor = future.result()

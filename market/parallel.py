@@ -3,7 +3,7 @@
 numpy releases the GIL inside its array loops, so blocks of queries run
 side by side in threads. Blocks of a few thousand queries also keep the
 arrays of every pass in the CPU cache between passes. A kernel that uses
-`for_each_block` must compute each row from that row's inputs alone; its
+`for_each_block` must compute each row from that row's inputs alone. Its
 results are then the same bits whatever the block size and the number of
 threads.
 
@@ -15,8 +15,9 @@ process may use.
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
-__all__ = ["for_each_block", "thread_count"]
+__all__ = ["for_each_block", "thread_count", "threads_per_worker", "worker_threads"]
 
 THREADS_VARIABLE = "MARKET_THREADS"
 THREAD_PREFIX = "market-block"
@@ -35,10 +36,7 @@ def thread_count():
     """
     setting = os.environ.get(THREADS_VARIABLE)
     if setting is None:
-        try:
-            return len(os.sched_getaffinity(0))
-        except AttributeError:
-            return os.cpu_count() or 1
+        return _usable_cores()
     try:
         threads = int(setting)
     except ValueError:
@@ -49,6 +47,29 @@ def thread_count():
             f"batch kernels (1 turns threading off) or unset it to use every core"
         )
     return threads
+
+
+def threads_per_worker(workers):
+    """Return ``MARKET_THREADS`` for each of ``workers`` worker processes: the caller's setting, or the cores per worker.
+
+    A sweep with one worker per core then runs each worker's kernels on one
+    thread instead of oversubscribing the cores.
+    """
+    return os.environ.get(THREADS_VARIABLE) or str(max(1, _usable_cores() // workers))
+
+
+@contextmanager
+def worker_threads(workers):
+    """Set ``MARKET_THREADS`` to `threads_per_worker` while worker processes started inside the block inherit it."""
+    saved = os.environ.get(THREADS_VARIABLE)
+    os.environ[THREADS_VARIABLE] = threads_per_worker(workers)
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ[THREADS_VARIABLE]
+        else:
+            os.environ[THREADS_VARIABLE] = saved
 
 
 def for_each_block(function, n_rows, block_rows):
@@ -76,6 +97,14 @@ def for_each_block(function, n_rows, block_rows):
         return
     for future in [_executor(threads).submit(function, rows) for rows in blocks]:
         future.result()
+
+
+def _usable_cores():
+    """Return the number of cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 def _executor(threads):

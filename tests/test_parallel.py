@@ -1,5 +1,6 @@
 """Row blocks over threads (market.parallel) and the allocator settings (market.allocator)."""
 
+import os
 import threading
 
 import numpy as np
@@ -61,7 +62,8 @@ def test_bad_thread_setting_names_variable_value_and_fix(monkeypatch, setting):
         parallel.thread_count()
     message = str(raised.value)
     assert f"MARKET_THREADS={setting!r}" in message
-    assert "positive integer" in message and "unset it" in message
+    assert "positive integer" in message
+    assert "unset it" in message
 
 
 def test_cli_reports_bad_thread_setting(monkeypatch, capsys):
@@ -84,3 +86,18 @@ def test_cli_reports_bad_allocator_setting(monkeypatch, capsys):
     monkeypatch.setenv("MARKET_KEEP_FREED_MEMORY", "on")
     assert main(["show-scenario"]) == 2
     assert "MARKET_KEEP_FREED_MEMORY='on'" in capsys.readouterr().err
+
+
+def test_worker_threads_share_the_cores(monkeypatch):
+    monkeypatch.delenv("MARKET_THREADS", raising=False)
+    with parallel.worker_threads(2):
+        inside = os.environ["MARKET_THREADS"]
+    assert inside == str(max(1, parallel.thread_count() // 2))
+    assert "MARKET_THREADS" not in os.environ
+
+
+def test_worker_threads_keep_the_callers_setting(monkeypatch):
+    monkeypatch.setenv("MARKET_THREADS", "3")
+    with parallel.worker_threads(2):
+        assert os.environ["MARKET_THREADS"] == "3"
+    assert os.environ["MARKET_THREADS"] == "3"

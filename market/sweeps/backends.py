@@ -146,17 +146,12 @@ def _prepare_worker(threads):
     os.environ[parallel.THREADS_VARIABLE] = threads
 
 
-def _kernel_threads(workers):
-    """Return ``MARKET_THREADS`` for each worker: the caller's setting, or the cores left per worker."""
-    return os.environ.get(parallel.THREADS_VARIABLE) or str(max(1, default_workers() // workers))
-
-
 def _map_processes(function, arguments, workers, catch):
     context = multiprocessing.get_context("forkserver")
     # Import the model once in the fork server, so that each worker forks with it loaded.
     context.set_forkserver_preload(["market.model", "market.sweeps.backends"])
     executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_prepare_worker,
-                                   initargs=(_kernel_threads(workers),))
+                                   initargs=(parallel.threads_per_worker(workers),))
     logger.info("process pool: %d workers", workers)
     queue = iter(enumerate(arguments))
     pending = {}
@@ -232,7 +227,7 @@ def _map_dask(function, arguments, workers, scheduler, catch):
             host="127.0.0.1",
             dashboard_address="127.0.0.1:0",
             silence_logs=logging.WARNING,
-            env={parallel.THREADS_VARIABLE: _kernel_threads(workers)},
+            env={parallel.THREADS_VARIABLE: parallel.threads_per_worker(workers)},
         )
         client = Client(cluster)
         logger.info("dask: local cluster of %d workers at %s", workers, cluster.scheduler_address)
