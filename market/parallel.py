@@ -78,10 +78,10 @@ def for_each_block(function, n_rows, block_rows):
     The rows are cut into the fewest blocks of at most ``block_rows`` rows
     whose number is a multiple of the thread count, so that every thread
     gets the same share. The blocks run in a shared thread pool when there
-    are several blocks and several threads, and in this thread otherwise
-    (also when this thread is one of the pool's, so that a kernel called from
-    a block cannot wait on itself). An exception raised by a block is raised
-    here.
+    are several blocks and several threads, and in this thread otherwise.
+    They also run in this thread when it is one of the pool's, so that a
+    kernel called from a block cannot wait on itself. An exception raised by
+    a block is raised here.
     """
     threads = thread_count()
     if threading.current_thread().name.startswith(THREAD_PREFIX):
