@@ -1,4 +1,4 @@
-"""How close the rewritten kernels must come to their earlier versions.
+"""Tolerances within which the rewritten kernels must match their earlier versions.
 
 MOSAIC
 ------

@@ -12,12 +12,10 @@ rounds for the model, in wall-clock seconds (CPU seconds alongside).
 
 import argparse
 import json
-import os
 import platform
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +71,7 @@ def mosaic_kernel(repeats, sampled_queries):
     exp_seconds = best_time(lambda: np.exp(exponent_input), repeats)
     batched = best_time(lambda: mosaic.run_auction(rewards, log_p_ref, log_p_gen, tau), repeats)
     without = best_time(lambda: mosaic.allocation_without(rewards, log_p_ref, log_p_gen, tau), repeats)
-    with _one_thread():
+    with parallel.thread_setting(1):
         one_thread = best_time(lambda: mosaic.run_auction(rewards, log_p_ref, log_p_gen, tau), repeats)
     before = best_time(lambda: reference_kernels.run_auction(rewards, log_p_ref, log_p_gen, tau), repeats)
     sample = range(sampled_queries)
@@ -101,20 +99,6 @@ def mosaic_kernel(repeats, sampled_queries):
         "largest_difference_over_tolerance": agreement.mosaic_differences(outcome, reference, reference_without,
                                                                           rewards, log_p_ref, log_p_gen, tau),
     }
-
-
-@contextmanager
-def _one_thread():
-    """Run the block with ``MARKET_THREADS=1``."""
-    saved = os.environ.get(parallel.THREADS_VARIABLE)
-    os.environ[parallel.THREADS_VARIABLE] = "1"
-    try:
-        yield
-    finally:
-        if saved is None:
-            del os.environ[parallel.THREADS_VARIABLE]
-        else:
-            os.environ[parallel.THREADS_VARIABLE] = saved
 
 
 def power_diagram_kernel(repeats, sampled_queries):

@@ -35,7 +35,7 @@ TOP_PAD_BYTES = 64 * 2**20
 
 
 def requested():
-    """Return whether ``MARKET_KEEP_FREED_MEMORY`` asks to keep freed memory (unset means yes).
+    """Return whether ``MARKET_KEEP_FREED_MEMORY`` requests keeping freed memory (unset means yes).
 
     Raises
     ------

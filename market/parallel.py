@@ -17,7 +17,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-__all__ = ["for_each_block", "thread_count", "threads_per_worker", "worker_threads"]
+__all__ = ["for_each_block", "thread_count", "thread_setting", "threads_per_worker", "usable_cores", "worker_threads"]
 
 THREADS_VARIABLE = "MARKET_THREADS"
 THREAD_PREFIX = "market-block"
@@ -36,7 +36,7 @@ def thread_count():
     """
     setting = os.environ.get(THREADS_VARIABLE)
     if setting is None:
-        return _usable_cores()
+        return usable_cores()
     try:
         threads = int(setting)
     except ValueError:
@@ -55,14 +55,19 @@ def threads_per_worker(workers):
     A sweep with one worker per core then runs each worker's kernels on one
     thread instead of oversubscribing the cores.
     """
-    return os.environ.get(THREADS_VARIABLE) or str(max(1, _usable_cores() // workers))
+    return os.environ.get(THREADS_VARIABLE) or str(max(1, usable_cores() // workers))
+
+
+def worker_threads(workers):
+    """Return a context that sets ``MARKET_THREADS`` to `threads_per_worker`, for worker processes started in it."""
+    return thread_setting(threads_per_worker(workers))
 
 
 @contextmanager
-def worker_threads(workers):
-    """Set ``MARKET_THREADS`` to `threads_per_worker` while worker processes started inside the block inherit it."""
+def thread_setting(threads):
+    """Set ``MARKET_THREADS`` to ``threads`` inside the block and restore the earlier setting after it."""
     saved = os.environ.get(THREADS_VARIABLE)
-    os.environ[THREADS_VARIABLE] = threads_per_worker(workers)
+    os.environ[THREADS_VARIABLE] = str(threads)
     try:
         yield
     finally:
@@ -99,7 +104,7 @@ def for_each_block(function, n_rows, block_rows):
         future.result()
 
 
-def _usable_cores():
+def usable_cores():
     """Return the number of cores this process may use."""
     try:
         return len(os.sched_getaffinity(0))

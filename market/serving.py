@@ -274,9 +274,7 @@ def serve_mosaic(config, slots, intents, eligible, weights, published_tau, actua
         selection = rng.random(n_queries)
     audit_draws = rng.random(n_queries) if config.audit_rate > 0 else None
 
-    service = Service.empty(n_queries, world.n_brands)
-    for start in range(0, n_queries, SERVE_BLOCK_QUERIES):
-        rows = slice(start, start + SERVE_BLOCK_QUERIES)
+    def serve_block(rows):
         block = _MosaicBlock(
             slots=slots.subset(rows),
             in_auction=in_auction[rows],
@@ -288,7 +286,15 @@ def serve_mosaic(config, slots, intents, eligible, weights, published_tau, actua
             keys=None if keys is None else keys[rows],
             audit_draws=None if audit_draws is None else audit_draws[rows],
         )
-        service.assign(rows, _serve_mosaic_block(config, block, weights, published_tau, actual_tau))
+        return _serve_mosaic_block(config, block, weights, published_tau, actual_tau)
+
+    # A batch of one block is served as it is; a larger one is assembled block by block.
+    if n_queries <= SERVE_BLOCK_QUERIES:
+        return serve_block(slice(None))
+    service = Service.empty(n_queries, world.n_brands)
+    for start in range(0, n_queries, SERVE_BLOCK_QUERIES):
+        rows = slice(start, start + SERVE_BLOCK_QUERIES)
+        service.assign(rows, serve_block(rows))
     return service
 
 

@@ -308,7 +308,7 @@ def test_separation_direct_call_with_void_auctions():
 
 @pytest.mark.parametrize("reproducible, generator, audit_rate", [(False, "reference", 0.0), (True, "reference", 0.3),
                                                                  (False, "context", 0.3)])
-def test_serve_mosaic_does_not_depend_on_block_size(monkeypatch, reproducible, generator, audit_rate):
+def test_serve_mosaic_block_size_invariant(monkeypatch, reproducible, generator, audit_rate):
     scenario, config, slots, intents = _fixed_query(60, reproducible, True)
     config = dataclasses.replace(config, generator=generator, audit_rate=audit_rate, tau_actual=config.tau / 2)
     eligible = np.random.default_rng(2).random((60, 5)) < 0.7

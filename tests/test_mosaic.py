@@ -257,7 +257,7 @@ def test_kernel_agrees_with_log_space_reference(n_queries, n_candidates, n_adver
     np.testing.assert_array_equal(outcome.void, reference.void)
 
 
-def test_log_space_fallback_matches_reference_at_small_tau():
+def test_fallback_matches_reference_small_tau():
     """At τ = 1e-9 the discounts underflow, so every row takes the log-space path; it agrees with the reference."""
     from benchmarks import agreement, reference_kernels
 
@@ -272,7 +272,7 @@ def test_log_space_fallback_matches_reference_at_small_tau():
 
 @pytest.mark.parametrize("threads", ["1", "2", "3"])
 @pytest.mark.parametrize("block", [1, 7, 2048])
-def test_results_do_not_depend_on_blocks_or_threads(monkeypatch, threads, block):
+def test_kernel_bits_independent_of_blocks(monkeypatch, threads, block):
     rewards, log_p_ref, log_p_gen, tau = random_batch(np.random.default_rng(4), 61, 20, 5, 0.1, -1)
     admissible = np.random.default_rng(5).random((61, 20)) < 0.8
     expected = mosaic.run_auction(rewards, log_p_ref, log_p_gen, tau, admissible, counterfactual=True)
@@ -284,7 +284,7 @@ def test_results_do_not_depend_on_blocks_or_threads(monkeypatch, threads, block)
         np.testing.assert_array_equal(getattr(outcome, name), getattr(expected, name), err_msg=name)
 
 
-def test_a_query_alone_gives_the_bits_of_the_batch():
+def test_single_query_matches_batch_bits():
     """Receipts are audited one query at a time, so a single call must reproduce the batch's row exactly."""
     rewards, log_p_ref, log_p_gen, tau = random_batch(np.random.default_rng(6), 300, 20, 8, 0.05, -1.3)
     batch = mosaic.run_auction(rewards, log_p_ref, log_p_gen, tau, counterfactual=True)
@@ -295,7 +295,7 @@ def test_a_query_alone_gives_the_bits_of_the_batch():
             np.testing.assert_array_equal(getattr(single, name), getattr(batch, name)[q], err_msg=name)
 
 
-def test_advertiser_without_rewards_pays_exactly_zero():
+def test_zero_reward_advertiser_pays_zero():
     rng = np.random.default_rng(9)
     rewards = rng.uniform(0, 0.1, (500, 20, 4))
     rewards[:, :, 2] = 0.0

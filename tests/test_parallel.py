@@ -44,7 +44,7 @@ def test_blocks_use_several_threads(monkeypatch):
     assert len(names) == 2
 
 
-def test_block_error_is_raised_to_the_caller(monkeypatch):
+def test_block_error_reaches_caller(monkeypatch):
     monkeypatch.setenv("MARKET_THREADS", "2")
 
     def fail_on_second(rows):
@@ -56,7 +56,7 @@ def test_block_error_is_raised_to_the_caller(monkeypatch):
 
 
 @pytest.mark.parametrize("setting", ["0", "-2", "two", "1.5", ""])
-def test_bad_thread_setting_names_variable_value_and_fix(monkeypatch, setting):
+def test_bad_thread_setting_error(monkeypatch, setting):
     monkeypatch.setenv("MARKET_THREADS", setting)
     with pytest.raises(ValueError) as raised:
         parallel.thread_count()

@@ -400,7 +400,7 @@ def test_process_workers_share_the_cores(monkeypatch):
     assert [outcome.value for outcome in outcomes] == [expected, expected]
 
 
-def test_process_workers_keep_the_callers_thread_setting(monkeypatch):
+def test_process_workers_keep_thread_setting(monkeypatch):
     monkeypatch.setenv("MARKET_THREADS", "3")
     outcomes = list(backends.map_runs(kernel_threads, [0], backend="processes", workers=2))
     assert outcomes[0].value == "3"

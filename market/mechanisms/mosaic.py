@@ -131,7 +131,8 @@ def run_auction(rewards, log_p_ref, log_p_gen, tau, admissible=None, counterfact
     log_p_ref, log_p_gen : array_like, shape (Q, M) or (M,)
         log π_ref(y_j | x) and log π_gen(y_j | x) of each candidate.
     tau : float
-        Temperature τ > 0 in dollars: the weight of the KL penalty.
+        Temperature τ in dollars, at least 2.2e-308 (the smallest normal double,
+        so that 1/τ is finite): the weight of the KL penalty.
     admissible : array_like of bool, shape (Q, M) or (M,), optional
         Candidates that competitive separation keeps; all of them if omitted.
     counterfactual : bool, optional
@@ -146,7 +147,7 @@ def run_auction(rewards, log_p_ref, log_p_gen, tau, admissible=None, counterfact
     Raises
     ------
     ValueError
-        If τ is not a finite positive number, the shapes disagree, or any
+        If τ is not finite or below 2.2e-308, the shapes disagree, or any
         input is not finite.
 
     Notes
@@ -157,8 +158,9 @@ def run_auction(rewards, log_p_ref, log_p_gen, tau, admissible=None, counterfact
     query. Where a discount or a weight would leave the range of floating
     point (S_i < 1e-280 or not finite, or, with a negative reward, an
     allocation that underflowed below e^{−700}), the row is recomputed in
-    log space, log S_i = logsumexp_j(log q_j − r_i(y_j)/τ). Both forms agree
-    to rounding, a few units in the last place of Φ − Φ_{−i} relative to τ.
+    log space, log S_i = logsumexp_j(s_j − r_i(y_j)/τ) − log Σ_j e^{s_j}.
+    Both forms agree to rounding; `benchmarks/agreement.py` states the
+    tolerance. A payment below the rounding bound of these sums is set to 0.
     """
     rewards, log_p_ref, log_p_gen, single = _auction_iv(rewards, log_p_ref, log_p_gen, tau)
     rewards, log_weight, void = _separate(rewards, log_p_ref - log_p_gen, admissible)
@@ -516,8 +518,9 @@ def _log_discounted_sums(allocation, log_allocation, scores, log_normaliser, rew
     """Return log S_i = log Σ_j q_j·exp(−r_i(y_j)/τ), shape (Q, n); write q^{−i} into ``without`` if given.
 
     ``allocation``, ``log_allocation``, ``scores`` and ``log_normaliser`` are
-    q, log q, s and log Σ_j e^{s_j} of the block. The direct product form is exact to rounding while S_i stays in the normal
-    range and every term that matters is representable. Rows where that
+    q, log q, s and log Σ_j e^{s_j} of the block. The direct product form is
+    exact to rounding while S_i stays in the normal range and every term that
+    matters is representable. Rows where that
     fails are recomputed in log space from the scores, as
     log S_i = logsumexp_j(s_j − r_i(y_j)/τ) − log Σ_j e^{s_j}, whose terms
     s_j − r_i(y_j)/τ stay of the order of the importance weights.

@@ -68,10 +68,7 @@ class Outcome:
 
 def default_workers():
     """Return the number of cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
+    return parallel.usable_cores()
 
 
 def map_runs(function, arguments, backend="serial", workers=None, scheduler=None, catch=True):
