@@ -31,6 +31,7 @@ __all__ = [
     "default_scenario",
     "dump_scenario",
     "load_scenario",
+    "read_toml",
     "scenario_from_dict",
 ]
 
@@ -253,18 +254,26 @@ def default_scenario():
 
 def load_scenario(path):
     """Read a scenario TOML file; missing keys take the defaults."""
+    data = read_toml(path, "scenario file", ScenarioError, "Pass an existing TOML file to --scenario.")
+    return scenario_from_dict(data)
+
+
+def read_toml(path, description, error_class, missing_fix):
+    """Return the parsed TOML file ``path``, or raise ``error_class`` naming the ``description`` and the fix.
+
+    ``missing_fix`` is the sentence of the error for a file that does not exist, with what to do instead.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError(f"scenario file not found: {path}. Pass an existing TOML file to --scenario.") from None
+        raise error_class(f"{description} not found: {path}. {missing_fix}") from None
     except OSError as error:
-        raise ScenarioError(f"cannot read scenario file {path}: {error.strerror}") from None
+        raise error_class(f"cannot read {description} {path}: {error.strerror}") from None
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(f"invalid TOML in {path}: {error}. Fix the syntax at that line.") from None
-    return scenario_from_dict(data)
+        raise error_class(f"invalid TOML in {description} {path}: {error}. Fix the syntax at that line.") from None
 
 
 def dump_scenario(scenario):

@@ -24,13 +24,12 @@ its place in the sweep only, never on which worker runs it or when.
 
 import itertools
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from market.scenario import Scenario, ScenarioError, default_scenario, load_scenario, scenario_from_dict
+from market.scenario import Scenario, ScenarioError, default_scenario, load_scenario, read_toml, scenario_from_dict
 
 __all__ = ["SweepError", "SweepRun", "SweepSpec", "load_sweep", "point_seeds", "sweep_from_dict"]
 
@@ -129,16 +128,7 @@ def point_seeds(base_seed, point, n_replicates):
 def load_sweep(path):
     """Read and validate a sweep file; a relative ``scenario`` path is read from the sweep file's folder."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SweepError(f"sweep file not found: {path}. Pass an existing TOML file.") from None
-    except OSError as error:
-        raise SweepError(f"cannot read sweep file {path}: {error.strerror}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise SweepError(f"invalid TOML in sweep file {path}: {error}. Fix the syntax at that line.") from None
+    data = read_toml(path, "sweep file", SweepError, "Pass an existing TOML file.")
     return sweep_from_dict(data, base_dir=path.parent)
 
 
